@@ -1,0 +1,23 @@
+"""The Celery app: one worker pool for every app's tasks, and the beat schedule."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "advocacy.settings")
+
+app = Celery("advocacy")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "sweep-pending-work": {
+            "task": "cases.tasks.sweep_pending_work",
+            "schedule": float(settings.SWEEP_INTERVAL),
+        },
+    }

@@ -1,0 +1,148 @@
+"""Intake API of the desk: orders and shipment events pushed by integrations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Router
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from cases import selectors, services
+from cases.models import ApiKey
+from cases.schemas import OrderIn, OrderUpsertOut, ShipmentEventIn, ShipmentEventsOut
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer <key>``: unknown or revoked keys get 401, missing scope 403."""
+
+    def __init__(self, scope: str):
+        super().__init__()
+        self.scope = scope
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        api_key = selectors.api_key_for_token(token=token)
+        if api_key is None:
+            return None
+        if self.scope not in api_key.scopes:
+            raise HttpError(403, f"This API key lacks the scope {self.scope!r}.")
+        services.touch_api_key(api_key=api_key)
+        return api_key
+
+
+class BatchInvalid(Exception):
+    """A batch refused before any write; ``detail`` is ninja's 422 list."""
+
+    def __init__(self, detail: list[dict[str, Any]]):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def batch_detail(errors: dict[tuple, list[str]], *, single: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "loc": ["body", *(loc[1:] if single else loc)],
+            "msg": message,
+            "type": "value_error",
+        }
+        for loc, messages in errors.items()
+        for message in messages
+    ]
+
+
+def parse_batch(request: HttpRequest, schema: type, limit: int) -> tuple[list, bool]:
+    """Read one object or a list of objects, reporting each bad field with its index."""
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError as error:
+        raise BatchInvalid(
+            [{"loc": ["body"], "msg": f"Invalid JSON: {error}", "type": "json_invalid"}]
+        ) from None
+    single = isinstance(body, dict)
+    items = [body] if single else body
+    if not isinstance(items, list) or not items:
+        raise BatchInvalid([{
+            "loc": ["body"],
+            "msg": "Send one object or a non-empty list of objects.",
+            "type": "value_error",
+        }])
+    if len(items) > limit:
+        raise BatchInvalid([{
+            "loc": ["body"],
+            "msg": f"A batch holds at most {limit} objects; this one has {len(items)}.",
+            "type": "too_long",
+        }])
+    try:
+        return TypeAdapter(list[schema]).validate_python(items), single
+    except PydanticValidationError as error:
+        raise BatchInvalid([
+            {
+                "loc": ["body", *(item["loc"][1:] if single else item["loc"])],
+                "msg": item["msg"],
+                "type": item["type"],
+            }
+            for item in error.errors()
+        ]) from None
+
+
+def one_or_many(schema: type) -> dict:
+    """OpenAPI for a body that is one object or a list of them."""
+    name = schema.__name__
+    ref = {"$ref": f"#/components/schemas/{name}"}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            ref,
+                            {"type": "array", "items": ref, "minItems": 1,
+                             "maxItems": settings.ORDER_BATCH_LIMIT},
+                        ]
+                    }
+                }
+            },
+        }
+    }
+
+
+router = Router(tags=["intake"])
+
+
+@router.post(
+    "/orders",
+    auth=ApiKeyAuth("orders:write"),
+    response={200: OrderUpsertOut},
+    openapi_extra=one_or_many(OrderIn),
+    summary="Create or update orders and their customers by external_ref",
+)
+def post_orders(request: HttpRequest):
+    """One order or a list of up to 1,000. A batch is all or nothing: on 422 nothing was
+    written, and each error names the list index and field. Sending the same payload
+    again changes nothing."""
+    orders, single = parse_batch(request, OrderIn, settings.ORDER_BATCH_LIMIT)
+    try:
+        result = services.upsert_orders(orders=orders)
+    except services.BatchError as error:
+        raise BatchInvalid(batch_detail(error.errors, single=single)) from None
+    return result.__dict__
+
+
+@router.post(
+    "/shipment-events",
+    auth=ApiKeyAuth("orders:write"),
+    response={200: ShipmentEventsOut},
+    openapi_extra=one_or_many(ShipmentEventIn),
+    summary="Record carrier events for orders, matched by order_ref or tracking_number",
+)
+def post_shipment_events(request: HttpRequest):
+    """Events for orders not yet known are kept as unmatched and attach when the order
+    arrives. Each event is stored once per order, code and time."""
+    events, _single = parse_batch(request, ShipmentEventIn, settings.ORDER_BATCH_LIMIT)
+    return services.record_shipment_events(events=events).__dict__

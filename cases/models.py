@@ -1,0 +1,401 @@
+"""The desk's data: the staff organisation, customers, their orders and shipments, intake.
+
+Cases, impacts and remedies join this module with the case desk; the invariants live in
+constraints here, the behaviour in ``services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+ADVOCATES = "advocates"
+MANAGERS = "managers"
+
+
+class Department(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    class Kind(models.TextChoices):
+        ADVOCACY = "advocacy", _("Customer-advocacy team")
+        COORDINATING = "coordinating", _("Coordinating team")
+        OTHER = "other", _("Other team")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.ADVOCACY)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="teams",
+        null=True,
+        blank=True,
+    )
+    email = models.EmailField(
+        _("team address"), blank=True, help_text=_("Reply-to address for customer emails.")
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="TeamMembership",
+        related_name="teams",
+        verbose_name=_("members"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", _("Member")
+        LEAD = "lead", _("Lead")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.MEMBER)
+    joined_at = models.DateTimeField(_("joined"), default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="team_membership_unique")
+        ]
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+
+class Customer(models.Model):
+    class Language(models.TextChoices):
+        EN = "en", _("English")
+        IT = "it", _("Italian")
+        NB = "nb", _("Norwegian Bokmål")
+        RO = "ro", _("Romanian")
+
+    class ValueTier(models.TextChoices):
+        STANDARD = "standard", _("Standard")
+        HIGH = "high", _("High value")
+        KEY = "key", _("Key account")
+
+    external_ref = models.CharField(_("external reference"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    segment = models.CharField(_("segment"), max_length=60, blank=True, db_index=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language, default=Language.EN
+    )
+    value_tier = models.CharField(
+        _("value tier"), max_length=10, choices=ValueTier, default=ValueTier.STANDARD
+    )
+    email_consent = models.BooleanField(
+        _("email consent"),
+        default=False,
+        help_text=_("The customer agreed to receive surveys and service emails."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [models.Index(fields=["name", "id"], name="customer_name_idx")]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_ref})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:customer", args=[self.external_ref])
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PLACED = "placed", _("Placed")
+        SHIPPED = "shipped", _("Shipped")
+        IN_TRANSIT = "in_transit", _("In transit")
+        OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+        DELIVERED = "delivered", _("Delivered")
+        PROBLEM = "problem", _("Carrier problem")
+        RETURNED = "returned", _("Returned to sender")
+
+    external_ref = models.CharField(_("external reference"), max_length=64, unique=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders"
+    )
+    value = models.DecimalField(
+        _("value"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code."))],
+    )
+    critical = models.BooleanField(
+        _("critical"), default=False, help_text=_("The customer depends on this order.")
+    )
+    ordered_at = models.DateTimeField(_("ordered"))
+    promised_delivery_at = models.DateTimeField(_("promised delivery"), null=True, blank=True)
+    expected_delivery_at = models.DateTimeField(
+        _("expected delivery"),
+        null=True,
+        blank=True,
+        help_text=_("The carrier's latest estimate, else the promised delivery."),
+    )
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.PLACED, db_index=True
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-ordered_at", "-pk"]
+        indexes = [
+            models.Index(fields=["customer", "-ordered_at"], name="order_customer_idx"),
+            models.Index(
+                fields=["tracking_number"],
+                name="order_tracking_idx",
+                condition=~models.Q(tracking_number=""),
+            ),
+            models.Index(
+                fields=["promised_delivery_at"],
+                name="order_undelivered_idx",
+                condition=models.Q(delivered_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(value__gte=0), name="order_value_not_negative"
+            ),
+        ]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+
+    def __str__(self) -> str:
+        return self.external_ref
+
+    def delivery_state(self, now: dt.datetime | None = None) -> DeliveryState:
+        return DeliveryState.of(self, now or timezone.now())
+
+
+PROBLEM_EVENT_CODES = frozenset(
+    {"delayed", "exception", "failed_attempt", "damaged", "lost", "returned_to_sender"}
+)
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """Where an order stands against the delivery the customer was promised."""
+
+    code: str  # on_time, at_risk, late, delivered_on_time, delivered_late, no_promise
+    days_late: int = 0
+
+    @classmethod
+    def of(cls, order: Order, now: dt.datetime) -> DeliveryState:
+        promised = order.promised_delivery_at
+        if order.delivered_at:
+            if promised and order.delivered_at.date() > promised.date():
+                return cls("delivered_late", (order.delivered_at.date() - promised.date()).days)
+            return cls("delivered_on_time")
+        if promised is None:
+            return cls("no_promise")
+        if now > promised:
+            return cls("late", max(1, (now.date() - promised.date()).days))
+        expected = order.expected_delivery_at or promised
+        close_and_unshipped = order.shipped_at is None and promised - now < dt.timedelta(days=1)
+        if (
+            expected.date() > promised.date()
+            or order.status in (Order.Status.PROBLEM, Order.Status.RETURNED)
+            or close_and_unshipped
+        ):
+            return cls("at_risk")
+        return cls("on_time")
+
+    @property
+    def is_problem(self) -> bool:
+        return self.code in ("at_risk", "late", "delivered_late")
+
+
+class ShipmentEvent(models.Model):
+    class Code(models.TextChoices):
+        INFO_RECEIVED = "info_received", _("Information received")
+        IN_TRANSIT = "in_transit", _("In transit")
+        OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+        DELIVERED = "delivered", _("Delivered")
+        DELAYED = "delayed", _("Delayed")
+        EXCEPTION = "exception", _("Exception")
+        FAILED_ATTEMPT = "failed_attempt", _("Failed delivery attempt")
+        DAMAGED = "damaged", _("Damaged")
+        LOST = "lost", _("Lost")
+        RETURNED_TO_SENDER = "returned_to_sender", _("Returned to sender")
+
+    order = models.ForeignKey(
+        Order,
+        verbose_name=_("order"),
+        on_delete=models.CASCADE,
+        related_name="shipment_events",
+        null=True,
+        blank=True,
+        help_text=_("Empty while the order is unknown; the event attaches when it arrives."),
+    )
+    order_ref = models.CharField(_("order reference"), max_length=64, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    code = models.CharField(_("code"), max_length=20, choices=Code)
+    occurred_at = models.DateTimeField(_("occurred"))
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    estimated_delivery_at = models.DateTimeField(
+        _("estimated delivery"), null=True, blank=True
+    )
+    received_at = models.DateTimeField(_("received"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "code", "occurred_at"],
+                name="shipment_event_unique",
+                condition=models.Q(order__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["order_ref", "tracking_number", "code", "occurred_at"],
+                name="shipment_event_unmatched_unique",
+                condition=models.Q(order__isnull=True),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(order_ref="", tracking_number=""),
+                name="shipment_event_has_reference",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["order_ref"],
+                name="shipment_unmatched_ref_idx",
+                condition=models.Q(order__isnull=True),
+            ),
+            models.Index(
+                fields=["tracking_number"],
+                name="shipment_unmatched_track_idx",
+                condition=models.Q(order__isnull=True),
+            ),
+        ]
+        verbose_name = _("shipment event")
+        verbose_name_plural = _("shipment events")
+
+    def __str__(self) -> str:
+        return f"{self.get_code_display()} {self.order_ref or self.tracking_number}"
+
+
+class ApiKey(models.Model):
+    """A credential for an integration: shown once, stored as a SHA-256 hash."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class OrderImport(models.Model):
+    """An uploaded orders CSV: pending work that lives here until a worker has done it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    filename = models.CharField(_("file"), max_length=255)
+    content = models.TextField(editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.PENDING, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
+    enqueued_at = models.DateTimeField(_("queued"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_processed = models.PositiveIntegerField(_("rows processed"), default=0)
+    rows_imported = models.PositiveIntegerField(_("rows imported"), default=0)
+    row_errors = models.JSONField(_("row errors"), default=list, blank=True)
+    failure = models.TextField(_("failure"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("order import")
+        verbose_name_plural = _("order imports")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:order-import", args=[self.pk])
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.rows_processed / self.rows_total) if self.rows_total else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+

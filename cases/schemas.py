@@ -1,0 +1,115 @@
+"""The shapes of incoming orders and shipment events, shared by the API and CSV imports.
+
+One schema checks a row whether it came as JSON or as a CSV line, so both report the
+same field names and messages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict
+from pydantic import (
+    AwareDatetime,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+
+from cases.models import Customer, ShipmentEvent
+
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Language = Literal[tuple(Customer.Language.values)]  # type: ignore[valid-type]
+EventCode = Literal[tuple(ShipmentEvent.Code.values)]  # type: ignore[valid-type]
+
+
+class StrictIn(Schema):
+    """Unknown fields are refused: a misspelt field must not vanish in silence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerIn(StrictIn):
+    external_ref: Ref
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] = ""
+    language: Language = "en"
+    company: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    segment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
+
+    @field_validator("email")
+    @classmethod
+    def valid_email(cls, value: str) -> str:
+        if value:
+            try:
+                validate_email(value)
+            except DjangoValidationError:
+                raise ValueError("is not a valid email address") from None
+        return value.lower()
+
+
+class OrderIn(StrictIn):
+    external_ref: Ref
+    customer: CustomerIn
+    value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+    currency: Annotated[
+        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{3}$")
+    ]
+    critical: bool = False
+    ordered_at: AwareDatetime
+    promised_delivery_at: AwareDatetime | None = None
+    shipped_at: AwareDatetime | None = None
+    delivered_at: AwareDatetime | None = None
+    carrier: ShortText = ""
+    tracking_number: ShortText = ""
+
+    @field_validator("promised_delivery_at", "shipped_at", "delivered_at")
+    @classmethod
+    def not_before_the_order(cls, value: datetime | None, info: ValidationInfo):
+        ordered_at = info.data.get("ordered_at")
+        if value is not None and ordered_at is not None and value < ordered_at:
+            raise ValueError("must not be earlier than ordered_at")
+        return value
+
+
+class ShipmentEventIn(StrictIn):
+    order_ref: Ref | None = None
+    tracking_number: ShortText | None = None
+    code: EventCode
+    occurred_at: AwareDatetime
+    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    estimated_delivery_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def names_an_order(self) -> ShipmentEventIn:
+        if not self.order_ref and not self.tracking_number:
+            raise ValueError("give order_ref or tracking_number")
+        return self
+
+
+class OrderUpsertOut(Schema):
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    customers_created: int
+    customers_updated: int
+    events_attached: int
+
+
+class ShipmentEventsOut(Schema):
+    received: int
+    created: int
+    duplicates: int
+    matched: int
+    unmatched: int

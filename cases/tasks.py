@@ -1,0 +1,18 @@
+"""Celery tasks of the desk: thin wrappers that take ids and call one service each.
+
+Every task may run twice (acks_late, the sweeper): the services make that harmless.
+"""
+
+from celery import shared_task
+
+from cases import services
+
+
+@shared_task(acks_late=True)
+def import_orders(*, order_import_id: int) -> None:
+    services.import_orders(order_import_id=order_import_id)
+
+
+@shared_task(acks_late=True)
+def sweep_pending_work() -> dict[str, int]:
+    return services.sweep_pending_work().requeued
