@@ -10,19 +10,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from ninja import Schema
-from pydantic import ConfigDict
 from pydantic import (
     AwareDatetime,
+    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 
 from cases.models import Customer, ShipmentEvent
 
@@ -61,9 +60,7 @@ class OrderIn(StrictIn):
     external_ref: Ref
     customer: CustomerIn
     value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-    currency: Annotated[
-        str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{3}$")
-    ]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     critical: bool = False
     ordered_at: AwareDatetime
     promised_delivery_at: AwareDatetime | None = None
@@ -71,6 +68,11 @@ class OrderIn(StrictIn):
     delivered_at: AwareDatetime | None = None
     carrier: ShortText = ""
     tracking_number: ShortText = ""
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def upper_currency(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("promised_delivery_at", "shipped_at", "delivered_at")
     @classmethod

@@ -627,15 +627,17 @@ def requeue_stale_order_imports() -> int:
     stale = now - timedelta(seconds=settings.PENDING_WORK_STALE_AFTER)
     lost = now - timedelta(seconds=settings.RUNNING_WORK_TIMEOUT)
     # A worker that died mid-import left it running; the import is safe to run again.
-    OrderImport.objects.filter(status=OrderImport.Status.RUNNING, started_at__lt=lost).update(
-        status=OrderImport.Status.PENDING, enqueued_at=stale
+    waiting_too_long = Q(status=OrderImport.Status.PENDING, enqueued_at__lt=stale) | Q(
+        status=OrderImport.Status.RUNNING, started_at__lt=lost
     )
-    ids = list(
-        OrderImport.objects.filter(
-            status=OrderImport.Status.PENDING, enqueued_at__lt=stale
-        ).values_list("pk", flat=True)[:1000]
-    )
-    OrderImport.objects.filter(pk__in=ids).update(enqueued_at=now)
+    ids = list(OrderImport.objects.filter(waiting_too_long).values_list("pk", flat=True)[:1000])
+    # Filtered again: an import a worker claimed meanwhile is no longer waiting.
+    ids = [
+        pk for pk in ids
+        if OrderImport.objects.filter(waiting_too_long, pk=pk).update(
+            status=OrderImport.Status.PENDING, enqueued_at=now
+        )
+    ]
     for pk in ids:
         tasks.import_orders.delay(order_import_id=pk)
     return len(ids)

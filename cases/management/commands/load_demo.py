@@ -1,0 +1,322 @@
+"""Demo data for a first look at the desk: staff, a team, customers and their orders.
+
+Loads once: a second run finds the demo customers and adds nothing.
+"""
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from cases import services
+from cases.models import ADVOCATES, MANAGERS, Customer, Department, Team, TeamMembership
+from cases.schemas import OrderIn, ShipmentEventIn
+
+DEMO_USERS = [
+    # username, password, first name, last name, group
+    ("advocate", "advocate-demo", "Ada", "Rossi", ADVOCATES),
+    ("manager", "manager-demo", "Magnus", "Berg", MANAGERS),
+]
+
+CUSTOMERS = [
+    # ref, name, email, language, company, segment, value tier
+    (
+        "DEMO-C001",
+        "Giulia Bianchi",
+        "giulia@trattoriabianchi.example",
+        "it",
+        "Trattoria Bianchi",
+        "restaurants",
+        "key",
+    ),
+    (
+        "DEMO-C002",
+        "Ingrid Haugen",
+        "ingrid@fjordbakeri.example",
+        "nb",
+        "Fjord Bakeri AS",
+        "bakeries",
+        "high",
+    ),
+    (
+        "DEMO-C003",
+        "Andrei Popescu",
+        "andrei@cafeaurora.example",
+        "ro",
+        "Cafenea Aurora",
+        "cafes",
+        "standard",
+    ),
+    (
+        "DEMO-C004",
+        "Emma Clarke",
+        "emma@clarkecatering.example",
+        "en",
+        "Clarke Catering Ltd",
+        "catering",
+        "high",
+    ),
+    (
+        "DEMO-C005",
+        "Marco Esposito",
+        "marco@pizzeriavesuvio.example",
+        "it",
+        "Pizzeria Vesuvio",
+        "restaurants",
+        "standard",
+    ),
+    (
+        "DEMO-C006",
+        "Ola Nordmann",
+        "ola@nordlyskafe.example",
+        "nb",
+        "Nordlys Kafé",
+        "cafes",
+        "standard",
+    ),
+    (
+        "DEMO-C007",
+        "Elena Ionescu",
+        "elena@hotelcarpati.example",
+        "ro",
+        "Hotel Carpați",
+        "hotels",
+        "key",
+    ),
+    (
+        "DEMO-C008",
+        "James Whitaker",
+        "james@harbourhotel.example",
+        "en",
+        "Harbour Hotel",
+        "hotels",
+        "high",
+    ),
+    (
+        "DEMO-C009",
+        "Francesca Ricci",
+        "francesca@gelateriaricci.example",
+        "it",
+        "Gelateria Ricci",
+        "cafes",
+        "standard",
+    ),
+    (
+        "DEMO-C010",
+        "Kari Solberg",
+        "kari@solbergkantine.example",
+        "nb",
+        "Solberg Kantine",
+        "catering",
+        "standard",
+    ),
+    (
+        "DEMO-C011",
+        "Mihai Dumitru",
+        "mihai@bistromihai.example",
+        "ro",
+        "Bistro Mihai",
+        "restaurants",
+        "standard",
+    ),
+    (
+        "DEMO-C012",
+        "Sophie Turner",
+        "sophie@greenleafdeli.example",
+        "en",
+        "Greenleaf Deli",
+        "delis",
+        "standard",
+    ),
+]
+PRODUCTS = [
+    "combi oven",
+    "espresso machine",
+    "blast chiller",
+    "dough mixer",
+    "dishwasher",
+    "ice-cream machine",
+    "pizza oven",
+    "fryer",
+    "refrigerated counter",
+    "spare parts",
+]
+CARRIERS = ["DHL", "PostNord", "Fan Courier", "UPS", "BRT"]
+
+
+class Command(BaseCommand):
+    help = "Load demo staff, customers and orders once (a second run adds nothing)."
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            users_created = self.load_staff()
+            if Customer.objects.filter(external_ref__startswith="DEMO-").exists():
+                self.stdout.write("Demo data is already loaded; nothing added.")
+                return
+            result = self.load_orders(timezone.now().replace(minute=0, second=0, microsecond=0))
+        self.stdout.write(
+            f"Demo data loaded: {users_created} staff users, {len(CUSTOMERS)} customers, "
+            f"{result.created} orders."
+        )
+
+    def load_staff(self) -> int:
+        created_count = 0
+        User = get_user_model()
+        care, _ = Department.objects.get_or_create(
+            name="Customer Care", defaults={"description": "Service and advocacy."}
+        )
+        for name in ("Logistics", "Sales", "Product"):
+            Department.objects.get_or_create(name=name)
+        team, _ = Team.objects.get_or_create(
+            name="Customer Advocacy",
+            defaults={
+                "kind": Team.Kind.ADVOCACY,
+                "department": care,
+                "email": "advocacy@desk.example",
+            },
+        )
+        for username, password, first, last, group in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@desk.example",
+                    "is_staff": group == MANAGERS,
+                },
+            )
+            if created:
+                user.set_password(password)
+                user.save()
+                created_count += 1
+            user.groups.add(Group.objects.get(name=group))
+            TeamMembership.objects.get_or_create(
+                team=team,
+                user=user,
+                defaults={
+                    "role": TeamMembership.Role.LEAD
+                    if group == MANAGERS
+                    else TeamMembership.Role.MEMBER
+                },
+            )
+        return created_count
+
+    def load_orders(self, now: datetime) -> services.OrderUpsert:
+        rng = random.Random(20261123)
+        orders, events = [], []
+        for number, (ref, name, email, language, company, segment, _tier) in enumerate(
+            CUSTOMERS, start=1
+        ):
+            customer = {
+                "external_ref": ref,
+                "name": name,
+                "email": email,
+                "language": language,
+                "company": company,
+                "segment": segment,
+            }
+            for index in range(rng.randint(3, 7)):
+                ordered = now - timedelta(days=rng.randint(3, 330), hours=rng.randint(0, 9))
+                promised = ordered + timedelta(days=rng.choice([2, 3, 5, 7]))
+                late = rng.random() < 0.2
+                delivered = promised + timedelta(days=rng.randint(1, 6) if late else -1)
+                shipped = ordered + timedelta(days=1)
+                carrier = rng.choice(CARRIERS)
+                orders.append(
+                    {
+                        "external_ref": f"{ref}-O{index + 1:02d}",
+                        "customer": customer,
+                        "value": Decimal(rng.randrange(8000, 900000)) / 100,
+                        "currency": {"it": "EUR", "nb": "NOK", "ro": "RON"}.get(language, "GBP"),
+                        "critical": rng.random() < 0.15,
+                        "ordered_at": ordered,
+                        "promised_delivery_at": promised,
+                        "shipped_at": shipped if shipped < now else None,
+                        "delivered_at": delivered if delivered < now else None,
+                        "carrier": carrier,
+                        "tracking_number": f"{carrier[:2].upper()}{number:02d}{index:03d}",
+                    }
+                )
+        # The stories a new user meets first: orders in trouble right now.
+        giulia = orders[0]["customer"]
+        orders.append(
+            {
+                "external_ref": "DEMO-C001-OVEN",
+                "customer": giulia,
+                "value": Decimal("12480.00"),
+                "currency": "EUR",
+                "critical": True,
+                "ordered_at": now - timedelta(days=9),
+                "promised_delivery_at": now - timedelta(days=3),
+                "shipped_at": now - timedelta(days=7),
+                "delivered_at": None,
+                "carrier": "BRT",
+                "tracking_number": "BRT-OVEN-1",
+            }
+        )
+        events += [
+            {
+                "order_ref": "DEMO-C001-OVEN",
+                "code": "in_transit",
+                "occurred_at": now - timedelta(days=6),
+                "location": "Verona hub",
+                "description": "Parcel sorted",
+            },
+            {
+                "order_ref": "DEMO-C001-OVEN",
+                "code": "delayed",
+                "occurred_at": now - timedelta(days=4),
+                "location": "Bologna hub",
+                "description": "Held: pallet damaged in handling",
+                "estimated_delivery_at": now + timedelta(days=2),
+            },
+        ]
+        ingrid = next(o["customer"] for o in orders if o["customer"]["external_ref"] == "DEMO-C002")
+        orders.append(
+            {
+                "external_ref": "DEMO-C002-CHILLER",
+                "customer": ingrid,
+                "value": Decimal("48900.00"),
+                "currency": "NOK",
+                "critical": True,
+                "ordered_at": now - timedelta(days=4),
+                "promised_delivery_at": now + timedelta(days=1),
+                "shipped_at": now - timedelta(days=3),
+                "delivered_at": None,
+                "carrier": "PostNord",
+                "tracking_number": "PN-CHILL-7",
+            }
+        )
+        events += [
+            {
+                "tracking_number": "PN-CHILL-7",
+                "code": "in_transit",
+                "occurred_at": now - timedelta(days=2),
+                "location": "Oslo terminal",
+            },
+            {
+                "tracking_number": "PN-CHILL-7",
+                "code": "failed_attempt",
+                "occurred_at": now - timedelta(hours=20),
+                "location": "Bergen",
+                "description": "Recipient address closed",
+                "estimated_delivery_at": now + timedelta(days=3),
+            },
+            # A carrier scan for an order the shop has not sent yet: kept until it arrives.
+            {
+                "order_ref": "DEMO-C003-NEXT",
+                "code": "info_received",
+                "occurred_at": now - timedelta(hours=5),
+                "location": "Cluj-Napoca",
+            },
+        ]
+        result = services.upsert_orders(orders=[OrderIn.model_validate(o) for o in orders])
+        services.record_shipment_events(events=[ShipmentEventIn.model_validate(e) for e in events])
+        for ref, *_details, tier in CUSTOMERS:
+            Customer.objects.filter(external_ref=ref).update(value_tier=tier, email_consent=True)
+        return result
