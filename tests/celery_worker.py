@@ -76,15 +76,8 @@ class Worker:
         return self.log_path.read_text(errors="replace")
 
 
-@contextmanager
-def running_worker(
-    *, beat: bool = False, redis_url: str = "", var_dir: Path | None = None, **env: str
-) -> Iterator[Worker]:
-    """Start ``celery worker`` (with embedded beat if asked) and stop it afterwards.
-
-    With ``redis_url`` the worker uses Redis; otherwise the filesystem queue under
-    ``var_dir`` (from :func:`filesystem_broker`).
-    """
+def child_environment(*, redis_url: str = "", var_dir: Path | None = None, **env: str) -> dict:
+    """The environment of a web, worker or beat process on the test database."""
     child_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "advocacy.settings",
@@ -97,13 +90,40 @@ def running_worker(
     }
     if var_dir is not None:
         child_env["VAR_DIR"] = str(var_dir)
+    return child_env
+
+
+@contextmanager
+def running_worker(
+    *, beat: bool = False, redis_url: str = "", var_dir: Path | None = None, **env: str
+) -> Iterator[Worker]:
+    """Start ``celery worker`` (with embedded beat if asked) and stop it afterwards.
+
+    With ``redis_url`` the worker uses Redis; otherwise the filesystem queue under
+    ``var_dir`` (from :func:`filesystem_broker`).
+    """
     command = [
-        sys.executable, "-m", "celery", "-A", "advocacy", "worker",
-        "--loglevel", "INFO", "--concurrency", "1", "--pool", "solo",
+        "worker", "--loglevel", "INFO", "--concurrency", "1", "--pool", "solo",
         "--without-mingle", "--without-gossip",
     ]
     if beat:
         command += ["--beat", "--schedule", str(Path(tempfile.mkdtemp()) / "beat-schedule")]
+    with running(command, child_environment(redis_url=redis_url, var_dir=var_dir, **env)) as w:
+        yield w
+
+
+@contextmanager
+def running_beat(*, redis_url: str = "", var_dir: Path | None = None, **env: str):
+    """Start ``celery beat`` on its own, as docker-compose and ``make run`` do."""
+    schedule = str(Path(tempfile.mkdtemp()) / "beat-schedule")
+    child_env = child_environment(redis_url=redis_url, var_dir=var_dir, **env)
+    with running(["beat", "--loglevel", "INFO", "--schedule", schedule], child_env) as beat:
+        yield beat
+
+
+@contextmanager
+def running(celery_args: list[str], child_env: dict) -> Iterator[Worker]:
+    command = [sys.executable, "-m", "celery", "-A", "advocacy", *celery_args]
     log_path = Path(tempfile.mkdtemp()) / "worker.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=log, stderr=log)

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 
 from cases import services
 from cases.models import Order, OrderImport
-from tests.celery_worker import filesystem_broker, running_worker, wait_for
+from tests.celery_worker import filesystem_broker, running_beat, running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -75,17 +75,21 @@ def test_flushing_redis_loses_no_work(redis_url, uploader):
 
 
 def test_worker_and_beat_run_without_any_server(uploader):
-    """`make run` on a laptop: kombu's filesystem transport, no Redis, no eager mode."""
+    """`make run` on a laptop: kombu's filesystem transport, no Redis, no eager mode;
+    worker and beat as separate processes, as in docker-compose."""
     with filesystem_broker() as var_dir:
         order_import = start_import(uploader)
         queued = list((var_dir / "celery" / "queue").iterdir())
         assert len(queued) == 1  # the task really went through the broker
 
         env = {"SWEEP_INTERVAL": "1", "PENDING_WORK_STALE_AFTER": "3600"}
-        with running_worker(var_dir=var_dir, beat=True, **env) as worker:
+        with running_worker(var_dir=var_dir, **env) as worker, running_beat(
+            var_dir=var_dir, **env
+        ) as beat:
             wait_for(import_done(order_import), worker=worker, what="the import")
-            wait_for(lambda: "sweep_pending_work" in worker.output() and "succeeded" in
-                     worker.output().split("sweep_pending_work", 1)[1],
-                     worker=worker, what="beat to run the sweeper")
+            wait_for(lambda: "sweep_pending_work" in beat.output(), worker=beat,
+                     what="beat to send the sweeper")
+            wait_for(lambda: "sweep_pending_work" in worker.output(), worker=worker,
+                     what="the worker to run the sweeper")
 
     assert Order.objects.count() == 2
