@@ -180,11 +180,7 @@ class Order(models.Model):
         ordering = ["-ordered_at", "-pk"]
         indexes = [
             models.Index(fields=["customer", "-ordered_at"], name="order_customer_idx"),
-            models.Index(
-                fields=["tracking_number"],
-                name="order_tracking_idx",
-                condition=~models.Q(tracking_number=""),
-            ),
+            models.Index(fields=["tracking_number"], name="order_tracking_idx"),
             models.Index(
                 fields=["promised_delivery_at"],
                 name="order_undelivered_idx",
@@ -221,18 +217,19 @@ class DeliveryState:
     @classmethod
     def of(cls, order: Order, now: dt.datetime) -> DeliveryState:
         promised = order.promised_delivery_at
+        day = timezone.localdate  # lateness counts calendar days where the desk works
         if order.delivered_at:
-            if promised and order.delivered_at.date() > promised.date():
-                return cls("delivered_late", (order.delivered_at.date() - promised.date()).days)
+            if promised and day(order.delivered_at) > day(promised):
+                return cls("delivered_late", (day(order.delivered_at) - day(promised)).days)
             return cls("delivered_on_time")
         if promised is None:
             return cls("no_promise")
         if now > promised:
-            return cls("late", max(1, (now.date() - promised.date()).days))
+            return cls("late", max(1, (day(now) - day(promised)).days))
         expected = order.expected_delivery_at or promised
         close_and_unshipped = order.shipped_at is None and promised - now < dt.timedelta(days=1)
         if (
-            expected.date() > promised.date()
+            day(expected) > day(promised)
             or order.status in (Order.Status.PROBLEM, Order.Status.RETURNED)
             or close_and_unshipped
         ):

@@ -257,9 +257,7 @@ def _upsert_customers(customers: Iterable, result: OrderUpsert) -> dict[str, Cus
 
 
 def _attach_unmatched_events(order_refs: Sequence[str]) -> int:
-    orders = Order.objects.filter(external_ref__in=order_refs).exclude(
-        tracking_number="", external_ref=""
-    )
+    orders = Order.objects.filter(external_ref__in=order_refs)
     by_ref = {}
     by_tracking = {}
     for pk, ref, tracking in orders.values_list("pk", "external_ref", "tracking_number"):
