@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "django_ratelimit",
     "cases",
     "feedback",
     "nps",
@@ -92,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "advocacy.urls"
@@ -153,6 +155,19 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# Rate limits (login now; public NPS pages later) count in Redis when there is one. Without
+# it, the laptop default has one web process, so its local memory is the shared counter.
+CACHES["ratelimit"] = (
+    {**CACHES["default"], "KEY_PREFIX": "ratelimit"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
+)
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_VIEW = "advocacy.views.rate_limited"
+# Behind a proxy that sets X-Forwarded-For, name the header here (e.g. HTTP_X_FORWARDED_FOR).
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
+LOGIN_RATE = os.environ.get("LOGIN_RATE", "10/m")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -219,7 +234,14 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SILENCED_SYSTEM_CHECKS = [
+    # Django's own RedisCache increments atomically; django-ratelimit only lists django-redis.
+    "django_ratelimit.W001",
+    # Without Redis: one local web process, whose memory counts (see CACHES["ratelimit"]).
+    *([] if REDIS_URL else ["django_ratelimit.E003"]),
+    # HSTS preload is a commitment for the whole domain: opt in with SECURE_HSTS_PRELOAD=1.
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 
 # Celery. With REDIS_URL, Redis is the broker; without it, kombu's filesystem transport
 # keeps the queue as files under var/celery/, so `make run` starts a real worker and beat

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django_ratelimit.decorators import ratelimit
 from django.views.generic import RedirectView
 
 from advocacy import views
@@ -10,7 +12,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:customers"), name="home"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE, method="POST")(
+            auth_views.LoginView.as_view(redirect_authenticated_user=True)
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
