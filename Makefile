@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PORT ?= 8000
+# Benchmarks truncate and bulk-load their database: never the one in DATABASE_URL.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/advocacy_bench
 
 .PHONY: run test bench lint install install-dev clean
 
@@ -37,7 +39,7 @@ test: install-dev
 	$(BIN)/pytest
 
 bench: install-dev
-	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m tests.bench.run $(BENCH_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -137,7 +137,7 @@ def touch_api_key(*, api_key: ApiKey) -> None:
 # --- orders -----------------------------------------------------------------------------
 
 CUSTOMER_FIELDS = ("name", "email", "language", "company", "segment")
-ORDER_FIELDS = (
+ORDER_STATE = (
     "customer_id",
     "value",
     "currency",
@@ -148,6 +148,9 @@ ORDER_FIELDS = (
     "delivered_at",
     "carrier",
     "tracking_number",
+    # derived from the shop's data and the carrier's events:
+    "status",
+    "expected_delivery_at",
 )
 
 
@@ -195,38 +198,40 @@ def upsert_orders(*, orders: Sequence[OrderIn]) -> OrderUpsert:
     result = OrderUpsert(received=len(orders))
     customers = _upsert_customers([order.customer for order in orders], result)
 
-    existing = {
-        order.external_ref: order
-        for order in Order.objects.filter(external_ref__in=[o.external_ref for o in orders])
-    }
+    refs = [order.external_ref for order in orders]
+    existing = {order.external_ref: order for order in Order.objects.filter(external_ref__in=refs)}
+    events = _events_by_order([order.pk for order in existing.values()])
     now = timezone.now()
     to_write = []
     for incoming in orders:
-        values = incoming.model_dump(exclude={"customer", "external_ref"})
-        values["customer_id"] = customers[incoming.customer.external_ref].pk
+        order = Order(
+            external_ref=incoming.external_ref,
+            customer_id=customers[incoming.customer.external_ref].pk,
+            updated_at=now,
+            **incoming.model_dump(exclude={"customer", "external_ref"}),
+        )
         current = existing.get(incoming.external_ref)
-        if current is not None:
-            # The carrier's word on delivery stands until the shop reports one itself.
-            if values["delivered_at"] is None and current.status == Order.Status.DELIVERED:
-                values["delivered_at"] = current.delivered_at
-            if all(getattr(current, name) == values[name] for name in ORDER_FIELDS):
-                result.unchanged += 1
-                continue
-            result.updated += 1
-        else:
+        # The carrier's word on delivery stands until the shop reports one itself.
+        _apply_events(order, events.get(current.pk, []) if current else [])
+        if current is None:
             result.created += 1
-        to_write.append(Order(external_ref=incoming.external_ref, updated_at=now, **values))
+        elif all(getattr(current, name) == getattr(order, name) for name in ORDER_STATE):
+            result.unchanged += 1
+            continue
+        else:
+            result.updated += 1
+        to_write.append(order)
     if to_write:
         Order.objects.bulk_create(
             to_write,
             update_conflicts=True,
             unique_fields=["external_ref"],
-            update_fields=[*ORDER_FIELDS, "updated_at"],
-            batch_size=500,
+            update_fields=[*ORDER_STATE, "updated_at"],
+            batch_size=1000,
         )
-        written = [order.external_ref for order in to_write]
-        result.events_attached = _attach_unmatched_events(written)
-        refresh_delivery(order_refs=written)
+        attached = _attach_unmatched_events([order.external_ref for order in to_write])
+        result.events_attached = sum(attached.values())
+        refresh_delivery(order_refs=list(attached))
     return result
 
 
@@ -256,20 +261,20 @@ def _upsert_customers(customers: Iterable, result: OrderUpsert) -> dict[str, Cus
     return stored
 
 
-def _attach_unmatched_events(order_refs: Sequence[str]) -> int:
+def _attach_unmatched_events(order_refs: Sequence[str]) -> dict[str, int]:
+    """Give waiting carrier events their order; returns events attached per order ref."""
     orders = Order.objects.filter(external_ref__in=order_refs)
-    by_ref = {}
-    by_tracking = {}
+    by_ref, by_tracking = {}, {}
     for pk, ref, tracking in orders.values_list("pk", "external_ref", "tracking_number"):
-        by_ref[ref] = pk
+        by_ref[ref] = (pk, ref)
         if tracking:
-            by_tracking[tracking] = pk
+            by_tracking[tracking] = (pk, ref)
     waiting = ShipmentEvent.objects.filter(order=None).filter(
         Q(order_ref__in=list(by_ref)) | Q(tracking_number__in=list(by_tracking))
     )
-    attached = 0
+    attached: dict[str, int] = {}
     for event in waiting:
-        order_id = by_ref.get(event.order_ref) or by_tracking.get(event.tracking_number)
+        order_id, ref = by_ref.get(event.order_ref) or by_tracking[event.tracking_number]
         known = ShipmentEvent.objects.filter(
             order_id=order_id, code=event.code, occurred_at=event.occurred_at
         )
@@ -277,7 +282,7 @@ def _attach_unmatched_events(order_refs: Sequence[str]) -> int:
             event.delete()
             continue
         ShipmentEvent.objects.filter(pk=event.pk).update(order_id=order_id)
-        attached += 1
+        attached[ref] = attached.get(ref, 0) + 1
     return attached
 
 
@@ -298,20 +303,30 @@ STATUS_BY_CODE = {
 }
 
 
+def _events_by_order(order_ids: Sequence[int]) -> dict[int, list[ShipmentEvent]]:
+    events: dict[int, list[ShipmentEvent]] = {}
+    if order_ids:
+        for event in ShipmentEvent.objects.filter(order_id__in=order_ids).order_by(
+            "occurred_at", "pk"
+        ):
+            events.setdefault(event.order_id, []).append(event)
+    return events
+
+
 def refresh_delivery(*, order_refs: Sequence[str]) -> None:
     """Recompute status, expected and actual delivery of these orders from their events.
 
     Bounded by the batch that touched them (at most one API batch or import chunk).
     """
+    if not order_refs:
+        return
     orders = list(
         Order.objects.filter(external_ref__in=order_refs).only(
             "pk", "promised_delivery_at", "shipped_at", "delivered_at", "status",
             "expected_delivery_at",
         )
     )
-    events: dict[int, list[ShipmentEvent]] = {}
-    for event in ShipmentEvent.objects.filter(order__in=orders).order_by("occurred_at", "pk"):
-        events.setdefault(event.order_id, []).append(event)
+    events = _events_by_order([order.pk for order in orders])
     changed = []
     for order in orders:
         before = (order.status, order.expected_delivery_at, order.delivered_at)
