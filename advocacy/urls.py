@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django_ratelimit.decorators import ratelimit
 from django.views.generic import RedirectView
+from django_ratelimit.decorators import ratelimit
 
 from advocacy import views
 from advocacy.api import api

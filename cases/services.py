@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import ValidationError as PydanticValidationError
 
 from cases import tasks
@@ -86,7 +87,7 @@ def sync_staff_groups() -> None:
 # --- API keys ---------------------------------------------------------------------------
 
 API_SCOPES: dict[str, str] = {
-    "orders:write": "Push orders and shipment events",
+    "orders:write": gettext_lazy("Push orders and shipment events"),
 }
 
 

@@ -44,3 +44,20 @@ def test_repeated_login_attempts_get_429(client, settings):
     assert response["Retry-After"] == "60"
     assert "Too many attempts" in response.content.decode()
     assert client.get(reverse("login")).status_code == 200  # reading the page stays open
+
+
+def test_managers_reach_the_admin_for_departments_and_teams(client):
+    from django.contrib.auth.models import Group
+
+    from cases.models import ADVOCATES, MANAGERS
+
+    manager = get_user_model().objects.create_user("m", password="a-long-pass-phrase")
+    manager.groups.add(Group.objects.get(name=MANAGERS))
+    advocate = get_user_model().objects.create_user("a", password="a-long-pass-phrase")
+    advocate.groups.add(Group.objects.get(name=ADVOCATES))
+
+    client.force_login(manager)
+    assert client.get("/admin/cases/team/").status_code == 200
+    assert client.get("/admin/cases/department/add/").status_code == 200
+    client.force_login(advocate)
+    assert client.get("/admin/cases/team/").status_code == 302  # to the admin login
