@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -105,7 +106,7 @@ class Customer(models.Model):
 
     external_ref = models.CharField(_("external reference"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    email = models.EmailField(_("email"), blank=True, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
     company = models.CharField(_("company"), max_length=200, blank=True)
     segment = models.CharField(_("segment"), max_length=60, blank=True, db_index=True)
     language = models.CharField(
@@ -123,7 +124,10 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
-        indexes = [models.Index(fields=["name", "id"], name="customer_name_idx")]
+        indexes = [
+            models.Index(fields=["name", "id"], name="customer_name_idx"),
+            models.Index(Upper("email"), name="customer_email_upper_idx"),
+        ]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,11 +14,17 @@ from django.utils import timezone
 from cases.models import ApiKey, Customer, DeliveryState, Order, OrderImport, ShipmentEvent
 from cases.services import hash_api_key
 
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
 
 def customer_list(*, search: str = "") -> QuerySet[Customer]:
+    """Customers by name; ``search`` matches part of a name, email or company, or a whole
+    external ref. A whole email address is looked up by its index."""
     customers = Customer.objects.all()
     search = search.strip()
-    if search:
+    if EMAIL_ADDRESS.fullmatch(search):
+        customers = customers.filter(Q(email__iexact=search) | Q(external_ref=search))
+    elif search:
         customers = customers.filter(
             Q(name__icontains=search)
             | Q(email__icontains=search)
