@@ -4,10 +4,19 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
-from cases.api import BatchInvalid
+from cases.api import REQUEST_SCHEMAS, BatchInvalid
 from cases.api import router as cases_router
 
-api = NinjaAPI(
+
+class DeskApi(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs) -> dict:
+        """Add the request bodies that routers validate themselves (one object or a list)."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema["components"].setdefault("schemas", {}).update(REQUEST_SCHEMAS)
+        return schema
+
+
+api = DeskApi(
     title="Advocacy Desk API",
     version="1",
     description=(

@@ -90,10 +90,15 @@ def parse_batch(request: HttpRequest, schema: type, limit: int) -> tuple[list, b
         ]) from None
 
 
+REQUEST_SCHEMAS: dict[str, dict] = {}  # components for bodies parsed by parse_batch
+
+
 def one_or_many(schema: type) -> dict:
     """OpenAPI for a body that is one object or a list of them."""
-    name = schema.__name__
-    ref = {"$ref": f"#/components/schemas/{name}"}
+    definition = TypeAdapter(schema).json_schema(ref_template="#/components/schemas/{model}")
+    REQUEST_SCHEMAS.update(definition.pop("$defs", {}))
+    REQUEST_SCHEMAS[schema.__name__] = definition
+    ref = {"$ref": f"#/components/schemas/{schema.__name__}"}
     return {
         "requestBody": {
             "required": True,

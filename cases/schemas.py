@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from ninja import Schema
 from pydantic import (
     AwareDatetime,
+    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -31,8 +32,11 @@ Language = Literal[tuple(Customer.Language.values)]  # type: ignore[valid-type]
 EventCode = Literal[tuple(ShipmentEvent.Code.values)]  # type: ignore[valid-type]
 
 
-class StrictIn(Schema):
-    """Unknown fields are refused: a misspelt field must not vanish in silence."""
+class StrictIn(BaseModel):
+    """Unknown fields are refused: a misspelt field must not vanish in silence.
+
+    Plain pydantic rather than ninja's Schema: input never reads ORM objects, and ninja's
+    per-object root validator was half the cost of a 1,000-order batch."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -275,7 +275,12 @@ def test_openapi_and_docs_are_served(client):
     assert "/api/v1/orders" in schema["paths"]
     assert "/api/v1/shipment-events" in schema["paths"]
     body = schema["paths"]["/api/v1/orders"]["post"]["requestBody"]
-    assert "oneOf" in body["content"]["application/json"]["schema"]
+    one, many = body["content"]["application/json"]["schema"]["oneOf"]
+    assert one == many["items"] == {"$ref": "#/components/schemas/OrderIn"}
+    components = schema["components"]["schemas"]
+    assert "currency" in components["OrderIn"]["properties"]
+    assert components["OrderIn"]["properties"]["customer"]["$ref"].endswith("/CustomerIn")
+    assert "code" in components["ShipmentEventIn"]["required"]
     assert client.get("/api/v1/docs").status_code == 200
 
 
