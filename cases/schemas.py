@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from cases.models import Customer, ShipmentEvent
 
@@ -56,7 +57,7 @@ class CustomerIn(StrictIn):
             try:
                 validate_email(value)
             except DjangoValidationError:
-                raise ValueError("is not a valid email address") from None
+                raise PydanticCustomError("email", "is not a valid email address") from None
         return value.lower()
 
 
@@ -64,7 +65,7 @@ class OrderIn(StrictIn):
     external_ref: Ref
     customer: CustomerIn
     value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    currency: str
     critical: bool = False
     ordered_at: AwareDatetime
     promised_delivery_at: AwareDatetime | None = None
@@ -75,15 +76,21 @@ class OrderIn(StrictIn):
 
     @field_validator("currency", mode="before")
     @classmethod
-    def upper_currency(cls, value: object) -> object:
-        return value.strip().upper() if isinstance(value, str) else value
+    def upper_currency(cls, value: object) -> str:
+        code = value.strip().upper() if isinstance(value, str) else ""
+        if not (len(code) == 3 and code.isascii() and code.isalpha()):
+            raise PydanticCustomError(
+                "currency", "must be a three-letter ISO 4217 code such as EUR, not '{value}'",
+                {"value": value},
+            )
+        return code
 
     @field_validator("promised_delivery_at", "shipped_at", "delivered_at")
     @classmethod
     def not_before_the_order(cls, value: datetime | None, info: ValidationInfo):
         ordered_at = info.data.get("ordered_at")
         if value is not None and ordered_at is not None and value < ordered_at:
-            raise ValueError("must not be earlier than ordered_at")
+            raise PydanticCustomError("date_order", "must not be earlier than ordered_at")
         return value
 
 
@@ -99,7 +106,7 @@ class ShipmentEventIn(StrictIn):
     @model_validator(mode="after")
     def names_an_order(self) -> ShipmentEventIn:
         if not self.order_ref and not self.tracking_number:
-            raise ValueError("give order_ref or tracking_number")
+            raise PydanticCustomError("missing", "give order_ref or tracking_number")
         return self
 
 
