@@ -1,0 +1,60 @@
+"""The staff groups and what each may do."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from cases.models import (
+    ADVOCATES,
+    MANAGERS,
+)
+
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    ADVOCATES: [
+        "cases.view_customer",
+        "cases.change_customer",
+        "cases.view_order",
+        "cases.view_shipmentevent",
+        "cases.add_orderimport",
+        "cases.view_orderimport",
+        "cases.view_department",
+        "cases.view_team",
+    ],
+    MANAGERS: [
+        "cases.view_customer",
+        "cases.add_customer",
+        "cases.change_customer",
+        "cases.view_order",
+        "cases.add_order",
+        "cases.change_order",
+        "cases.view_shipmentevent",
+        "cases.add_orderimport",
+        "cases.view_orderimport",
+        "cases.view_apikey",
+        "cases.add_apikey",
+        "cases.change_apikey",
+        "cases.view_department",
+        "cases.add_department",
+        "cases.change_department",
+        "cases.delete_department",
+        "cases.view_team",
+        "cases.add_team",
+        "cases.change_team",
+        "cases.delete_team",
+        "cases.add_teammembership",
+        "cases.change_teammembership",
+        "cases.delete_teammembership",
+    ],
+}
+
+
+def sync_staff_groups() -> None:
+    """Create the staff groups and give them exactly their permissions (idempotent)."""
+    for group_name, names in GROUP_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=group_name)
+        query = Q(pk__in=[])
+        for name in names:
+            app_label, codename = name.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(query))
