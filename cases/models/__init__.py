@@ -1,0 +1,50 @@
+"""The desk's data; the invariants live in constraints here, the behaviour in ``services``."""
+
+from cases.models.customers import (
+    PROBLEM_EVENT_CODES,
+    Customer,
+    DeliveryState,
+    Order,
+    ShipmentEvent,
+)
+from cases.models.desk import (
+    Case,
+    CaseEvent,
+    Contact,
+    DeskSettings,
+    Impact,
+    Priority,
+    Remedy,
+    SlaTarget,
+)
+from cases.models.intake import ApiKey, OrderImport
+from cases.models.organisation import (
+    ADVOCATES,
+    MANAGERS,
+    Department,
+    Team,
+    TeamMembership,
+)
+
+__all__ = [
+    "ADVOCATES",
+    "MANAGERS",
+    "PROBLEM_EVENT_CODES",
+    "ApiKey",
+    "Case",
+    "CaseEvent",
+    "Contact",
+    "Customer",
+    "DeliveryState",
+    "Department",
+    "DeskSettings",
+    "Impact",
+    "Order",
+    "OrderImport",
+    "Priority",
+    "Remedy",
+    "ShipmentEvent",
+    "SlaTarget",
+    "Team",
+    "TeamMembership",
+]
