@@ -4,6 +4,27 @@ from cases import views
 
 app_name = "cases"
 urlpatterns = [
+    # the queue: the advocate's home page
+    path("cases/", views.queue_page, name="queue"),
+    path("cases/bulk/", views.queue_bulk_action, name="queue-bulk"),
+    # one case
+    path("cases/new/", views.case_new_page, name="case-new"),
+    path("cases/<int:pk>/", views.case_page, name="case"),
+    path("cases/<int:pk>/brief/", views.decision_brief_page, name="case-brief"),
+    path("cases/<int:pk>/assign/", views.case_assign, name="case-assign"),
+    path("cases/<int:pk>/status/", views.case_status, name="case-status"),
+    path("cases/<int:pk>/priority/", views.case_priority, name="case-priority"),
+    path("cases/<int:pk>/note/", views.case_note, name="case-note"),
+    path("cases/<int:pk>/impact/", views.case_impact, name="case-impact"),
+    path("cases/<int:pk>/remedies/", views.case_remedy_propose, name="case-remedy-propose"),
+    path("cases/<int:pk>/remedies/<int:remedy_pk>/decide/", views.case_remedy_decide,
+         name="case-remedy-decide"),
+    path("cases/<int:pk>/email/", views.case_email, name="case-email"),
+    path("cases/<int:pk>/resolve/", views.case_resolve, name="case-resolve"),
+    path("cases/<int:pk>/reopen/", views.case_reopen, name="case-reopen"),
+    path("contacts/new/", views.contact_new_page, name="contact-new"),
+    path("settings/desk/", views.desk_settings_page, name="desk-settings"),
+    # customers and intake
     path("customers/", views.customer_list_page, name="customers"),
     path("customers/<str:external_ref>/", views.customer_page, name="customer"),
     path("orders/import/", views.order_import_new_page, name="order-import-new"),

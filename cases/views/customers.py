@@ -1,4 +1,4 @@
-"""Pages of the desk: parse, call a selector or service, render (htmx gets the fragment)."""
+"""Customer pages, order imports and API keys."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,15 +14,11 @@ from cases import selectors, services
 from cases.auth import manager_required, staff_required
 from cases.forms import ApiKeyForm, OrderImportForm
 from cases.models import Customer, OrderImport
+from cases.views.partials import wants_fragment
 
 CUSTOMERS_PER_PAGE = 25
 ORDERS_PER_PAGE = 20
 RECENT_IMPORTS = 10
-
-
-def wants_fragment(request: HttpRequest) -> bool:
-    """htmx swaps a fragment; a history restore (back button, cache miss) needs the page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 @require_GET

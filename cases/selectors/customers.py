@@ -1,4 +1,4 @@
-"""Reads used by views, the API and the dashboard, with their joins and annotations."""
+"""Reads about customers, their orders, API keys and order imports."""
 
 from __future__ import annotations
 
