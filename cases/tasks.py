@@ -16,3 +16,11 @@ def import_orders(*, order_import_id: int) -> None:
 @shared_task(acks_late=True)
 def sweep_pending_work() -> dict[str, int]:
     return services.sweep_pending_work().requeued
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600,
+    max_retries=5,
+)
+def send_customer_email(*, email_id: int) -> None:
+    services.send_customer_email(email_id=email_id)

@@ -384,3 +384,45 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} from {self.customer_id}"
+
+
+class OutboundEmail(models.Model):
+    """An email to a customer from a case: pending work until a worker has sent it.
+
+    Claimed before sending, so two workers never send it twice; one interrupted while
+    sending is marked for a person to check rather than sent again blindly.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not sent")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="emails")
+    to = models.EmailField(_("to"))
+    reply_to = models.EmailField(_("reply to"), blank=True)
+    language = models.CharField(_("language"), max_length=5)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.PENDING, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    message_id = models.CharField(max_length=255, unique=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("email to a customer")
+        verbose_name_plural = _("emails to customers")
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to}"
