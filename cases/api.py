@@ -14,8 +14,15 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from cases import selectors, services
-from cases.models import ApiKey
-from cases.schemas import OrderIn, OrderUpsertOut, ShipmentEventIn, ShipmentEventsOut
+from cases.models import ApiKey, Case
+from cases.schemas import (
+    ContactIn,
+    ContactOut,
+    OrderIn,
+    OrderUpsertOut,
+    ShipmentEventIn,
+    ShipmentEventsOut,
+)
 
 
 class ApiKeyAuth(HttpBearer):
@@ -151,3 +158,33 @@ def post_shipment_events(request: HttpRequest):
     arrives. Each event is stored once per order, code and time."""
     events, _single = parse_batch(request, ShipmentEventIn, settings.ORDER_BATCH_LIMIT)
     return services.record_shipment_events(events=events).__dict__
+
+
+@router.post(
+    "/contacts",
+    auth=ApiKeyAuth("contacts:write"),
+    response={200: ContactOut},
+    summary="Log a customer contact: it joins, reopens or opens the customer's case",
+)
+def post_contact(request: HttpRequest, payload: ContactIn):
+    """The contact attaches to the customer's open case for that order (or any open case of
+    theirs), reopens a case resolved in the last 14 days, or opens a case with origin
+    "customer contact". The case records when the customer first had to reach out."""
+    customer = selectors.customer_by_ref(external_ref=payload.customer_ref)
+    order = selectors.order_by_ref(external_ref=payload.order_ref) if payload.order_ref else None
+    problems = []
+    if customer is None:
+        problems.append(("customer_ref", "No customer has this external_ref."))
+    if payload.order_ref and (order is None or (customer and order.customer_id != customer.pk)):
+        problems.append(("order_ref", "No order of this customer has this external_ref."))
+    if problems:
+        raise BatchInvalid([{"loc": ["body", "payload", field], "msg": message,
+                             "type": "value_error"} for field, message in problems])
+    before = set(customer.cases.filter(status__in=Case.OPEN_STATUSES).values_list("pk", flat=True))
+    known = set(customer.cases.values_list("pk", flat=True))
+    contact = services.log_contact(customer=customer, order=order, channel=payload.channel,
+                                   occurred_at=payload.occurred_at, summary=payload.summary)
+    case = contact.case
+    return {"contact_id": contact.pk, "case_number": case.pk, "case_status": case.status,
+            "case_opened": case.pk not in known,
+            "case_reopened": case.pk in known and case.pk not in before}

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from cases.models import Customer, ShipmentEvent
+from cases.models import Contact, Customer, ShipmentEvent
 
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
@@ -126,3 +126,20 @@ class ShipmentEventsOut(Schema):
     duplicates: int
     matched: int
     unmatched: int
+
+
+class ContactIn(StrictIn):
+    customer_ref: Ref
+    order_ref: Ref | None = None
+    channel: Literal[tuple(Contact.Channel.values)]  # type: ignore[valid-type]
+    occurred_at: AwareDatetime
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=5000)]
+
+
+class ContactOut(Schema):
+    contact_id: int
+    case_number: int
+    case_status: str
+    case_opened: bool
+    case_reopened: bool

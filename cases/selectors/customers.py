@@ -145,3 +145,11 @@ def order_import_report(*, pk: int) -> ImportReport:
         errors=errors[:ROW_ERRORS_SHOWN],
         errors_total=len(errors),
     )
+
+
+def customer_by_ref(*, external_ref: str) -> Customer | None:
+    return Customer.objects.filter(external_ref=external_ref).first()
+
+
+def order_by_ref(*, external_ref: str) -> Order | None:
+    return Order.objects.filter(external_ref=external_ref).first()

@@ -20,6 +20,8 @@ from cases.models import (
 
 API_SCOPES: dict[str, str] = {
     "orders:write": gettext_lazy("Push orders and shipment events"),
+    "contacts:write": gettext_lazy("Log customer contacts"),
+    "cases:read": gettext_lazy("Read cases and their timelines"),
 }
 
 
