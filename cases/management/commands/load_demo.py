@@ -14,7 +14,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import services
-from cases.models import ADVOCATES, MANAGERS, Customer, Department, Team, TeamMembership
+from cases.models import (
+    ADVOCATES,
+    MANAGERS,
+    Case,
+    Customer,
+    Department,
+    Order,
+    Team,
+    TeamMembership,
+)
 from cases.schemas import OrderIn, ShipmentEventIn
 
 DEMO_USERS = [
@@ -158,11 +167,185 @@ class Command(BaseCommand):
             if Customer.objects.filter(external_ref__startswith="DEMO-").exists():
                 self.stdout.write("Demo data is already loaded; nothing added.")
                 return
-            result = self.load_orders(timezone.now().replace(minute=0, second=0, microsecond=0))
+            now = timezone.now().replace(minute=0, second=0, microsecond=0)
+            result = self.load_orders(now)
+            cases = self.load_cases(now)
         self.stdout.write(
             f"Demo data loaded: {users_created} staff users, {len(CUSTOMERS)} customers, "
-            f"{result.created} orders."
+            f"{result.created} orders, {cases} cases."
         )
+
+    def load_cases(self, now: datetime) -> int:
+        """A living desk: a case in every status, with impacts, remedies and timelines."""
+        User = get_user_model()
+        ada, magnus = User.objects.get(username="advocate"), User.objects.get(username="manager")
+        customer = {
+            c.external_ref: c for c in Customer.objects.filter(external_ref__startswith="DEMO-")
+        }
+        orders = {o.external_ref: o for o in Order.objects.filter(external_ref__startswith="DEMO-")}
+
+        def case(ref, order_refs, kind, title, origin="proactive", days_ago=1, **extra):
+            return services.open_case(
+                customer=customer[ref],
+                origin=origin,
+                kind=kind,
+                title=title,
+                orders=[orders[o] for o in order_refs],
+                actor=None,
+                actor_kind="rule" if origin == "proactive" else "user",
+                actor_label="Late critical order" if origin == "proactive" else "",
+                opened_at=now - timedelta(days=days_ago),
+                **extra,
+            )
+
+        # Giulia's combi oven: critical, three days late, her lunch service is closed.
+        oven = case(
+            "DEMO-C001",
+            ["DEMO-C001-OVEN"],
+            "late_delivery",
+            "Replacement combi oven for Trattoria Bianchi is 3 days late",
+            days_ago=3,
+        )
+        services.assign_case(case=oven, owner=ada, actor=ada)
+        services.record_impact(
+            case=oven,
+            actor=ada,
+            severity=3,
+            currency="EUR",
+            money_lost=Decimal("1800"),
+            disruption_days=Decimal("3"),
+            orders=[orders["DEMO-C001-OVEN"]],
+            what_it_stopped="Lunch service closed since Friday: the old oven is gone and the "
+            "new one is held at the Bologna hub.",
+        )
+        services.add_note(
+            case=oven,
+            actor=ada,
+            text="Called Giulia: she has 40 covers booked for Saturday. BRT says two more days.",
+        )
+        services.propose_remedy(
+            case=oven,
+            actor=ada,
+            kind="expedited_shipping",
+            recommended=True,
+            summary="Send a new oven from the Milan warehouse by dedicated courier tomorrow",
+            cost=Decimal("650"),
+            currency="EUR",
+            benefit="Kitchen running for the weekend; no more lost covers",
+            rationale="Cheaper than her lost weekend and the relationship: key account.",
+        )
+        services.propose_remedy(
+            case=oven,
+            actor=ada,
+            kind="credit",
+            summary="Credit for the lost service days",
+            cost=Decimal("90"),
+            currency="EUR",
+            benefit="Acknowledges the loss",
+        )
+
+        # Ingrid's blast chiller: the carrier failed to deliver; nobody has picked it up yet.
+        case(
+            "DEMO-C002",
+            ["DEMO-C002-CHILLER"],
+            "late_delivery",
+            "Blast chiller for Fjord Bakeri: failed delivery attempt",
+            days_ago=0,
+        )
+
+        # Emma: delivered late, a credit within the advocate's authority, retained.
+        late = min(
+            (o for o in orders.values() if o.delivery_state().code == "delivered_late"),
+            key=lambda order: order.external_ref,
+        )
+        emma = case(
+            late.customer.external_ref,
+            [late.external_ref],
+            "late_delivery",
+            f"Order {late.external_ref} arrived late for a booked event",
+            days_ago=20,
+        )
+        services.assign_case(case=emma, owner=ada, actor=ada)
+        services.record_impact(
+            case=emma,
+            actor=ada,
+            severity=2,
+            currency="GBP",
+            money_lost=Decimal("240"),
+            what_it_stopped="Served a reduced menu at a booked event",
+        )
+        services.propose_remedy(
+            case=emma,
+            actor=ada,
+            kind="credit",
+            cost=Decimal("80"),
+            currency="EUR",
+            summary="Credit note on the next order",
+            benefit="Covers the reduced menu",
+        )
+        services.resolve_case(
+            case=emma,
+            actor=ada,
+            outcome="retained",
+            resolution="Credit note issued and a call from the team lead",
+            customer_reaction="Thanked us for calling before she did",
+        )
+
+        # Marco called: his pizza oven arrived with a cracked stone.
+        services.log_contact(
+            customer=customer["DEMO-C005"],
+            channel="phone",
+            occurred_at=now - timedelta(hours=6),
+            summary="Pizza oven arrived with a cracked baking stone",
+        )
+
+        # James: wrong item; waiting for him to confirm the swap.
+        james = case(
+            "DEMO-C008",
+            [],
+            "wrong_item",
+            "Wrong linen set delivered to Harbour Hotel",
+            origin="manual",
+            days_ago=4,
+        )
+        services.assign_case(case=james, owner=ada, actor=ada)
+        services.change_status(case=james, status="awaiting_customer", actor=ada)
+
+        # Elena: a billing mistake, resolved but the relationship is at risk; closed.
+        elena = case(
+            "DEMO-C007",
+            [],
+            "billing",
+            "Invoice charged twice for October",
+            origin="manual",
+            days_ago=30,
+        )
+        services.resolve_case(
+            case=elena,
+            actor=magnus,
+            outcome="at_risk",
+            resolution="Refunded the double charge",
+            customer_reaction="Asked for a meeting about our invoicing",
+        )
+        services.change_status(case=elena, status="closed", actor=magnus)
+
+        # Mihai: repeated quality problems; he has moved to a competitor.
+        mihai = case(
+            "DEMO-C011",
+            [],
+            "product_quality",
+            "Third fryer fault this year",
+            origin="manual",
+            days_ago=45,
+        )
+        services.resolve_case(
+            case=mihai,
+            actor=ada,
+            outcome="lost",
+            resolution="Offered a replacement; the customer declined",
+            customer_reaction="Moved to another supplier",
+        )
+        return Case.objects.count()
 
     def load_staff(self) -> int:
         created_count = 0
