@@ -292,12 +292,13 @@ class Command(BaseCommand):
         )
 
         # Marco called: his pizza oven arrived with a cracked stone.
-        services.log_contact(
+        marco = services.log_contact(
             customer=customer["DEMO-C005"],
             channel="phone",
             occurred_at=now - timedelta(hours=6),
             summary="Pizza oven arrived with a cracked baking stone",
-        )
+        ).case
+        services.assign_case(case=marco, owner=ada, actor=ada)
 
         # James: wrong item; waiting for him to confirm the swap.
         james = case(
