@@ -16,3 +16,14 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Permissions exist only after migrate, so the groups are brought up to date then.
         post_migrate.connect(_sync_staff_groups, sender=self, dispatch_uid="cases-groups")
+        from cases.selectors import customers as selectors
+        from cases.panels import CustomerPanel, register_customer_panel
+
+        register_customer_panel(CustomerPanel(
+            key="cases", title=_("Cases"), template="cases/panels/cases.html",
+            context=lambda customer: selectors.customer_cases(customer=customer), order=10,
+        ))
+        register_customer_panel(CustomerPanel(
+            key="contacts", title=_("Contacts"), template="cases/panels/contacts.html",
+            context=lambda customer: selectors.customer_contacts(customer=customer), order=20,
+        ))

@@ -11,7 +11,16 @@ from decimal import Decimal
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from cases.models import ApiKey, Customer, DeliveryState, Order, OrderImport, ShipmentEvent
+from cases.models import (
+    ApiKey,
+    Case,
+    Contact,
+    Customer,
+    DeliveryState,
+    Order,
+    OrderImport,
+    ShipmentEvent,
+)
 from cases.services import hash_api_key
 
 EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -153,3 +162,23 @@ def customer_by_ref(*, external_ref: str) -> Customer | None:
 
 def order_by_ref(*, external_ref: str) -> Order | None:
     return Order.objects.filter(external_ref=external_ref).first()
+
+
+def customer_cases(*, customer: Customer, limit: int = 20) -> dict:
+    """The customer's cases, open ones first, with how past ones ended (two queries)."""
+    cases = (
+        Case.objects.filter(customer=customer).select_related("owner")
+        .annotate(is_closed=Q(status__in=[Case.Status.RESOLVED, Case.Status.CLOSED]))
+        .order_by("is_closed", "priority", "-opened_at")[:limit]
+    )
+    totals = Case.objects.filter(customer=customer).aggregate(
+        open=Count("pk", filter=Q(status__in=Case.OPEN_STATUSES)),
+        total=Count("pk"),
+        **{outcome: Count("pk", filter=Q(outcome=outcome)) for outcome in Case.Outcome.values},
+    )
+    return {"cases": list(cases), "totals": totals}
+
+
+def customer_contacts(*, customer: Customer, limit: int = 10) -> dict:
+    contacts = Contact.objects.filter(customer=customer).select_related("case", "order")
+    return {"contacts": list(contacts.order_by("-occurred_at")[:limit])}

@@ -14,6 +14,7 @@ from cases import selectors, services
 from cases.auth import manager_required, staff_required
 from cases.forms import ApiKeyForm, OrderImportForm
 from cases.models import Customer, OrderImport
+from cases.panels import customer_panels
 from cases.views.partials import wants_fragment
 
 CUSTOMERS_PER_PAGE = 25
@@ -47,6 +48,7 @@ def customer_page(request: HttpRequest, external_ref: str) -> HttpResponse:
     if wants_fragment(request):
         return render(request, "cases/customer_detail.html#order-table", context)
     context["revenue"] = selectors.customer_revenue(customer=customer)
+    context["panels"] = customer_panels(customer=customer)
     return render(request, "cases/customer_detail.html", context)
 
 

@@ -376,9 +376,12 @@ def test_the_customer_page_query_count_does_not_grow_with_orders(
     customer = CustomerFactory()
     for order in OrderFactory.create_batch(orders, customer=customer):
         ShipmentEventFactory(order=order)
+        services.log_contact(customer=customer, order=order, channel="email",
+                             occurred_at=order.ordered_at, summary="Where is it?")
 
-    # session, user, groups, customer, order count, order page, events, revenue
-    with django_assert_num_queries(8):
+    # session, user, groups, customer, order count, order page, events, revenue,
+    # cases panel (list, totals), contacts panel
+    with django_assert_num_queries(11):
         response = advocate_client.get(customer.get_absolute_url())
     assert response.status_code == 200
 
@@ -520,3 +523,19 @@ def test_creating_a_key_with_an_empty_post_asks_for_a_name(manager_client):
 
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
+
+
+def test_the_customer_page_shows_cases_outcomes_and_contacts(advocate_client, advocate):
+    customer = CustomerFactory()
+    contact = services.log_contact(customer=customer, channel="phone",
+                                   occurred_at=timezone.now(), summary="<b>Oven</b> is late")
+    past = services.open_case(customer=customer, origin="manual", kind="billing",
+                              title="Double invoice")
+    services.resolve_case(case=past, actor=advocate, outcome="retained", resolution="Refund")
+
+    content = advocate_client.get(customer.get_absolute_url()).content.decode()
+
+    assert f"#{contact.case_id}" in content and f"#{past.pk} Double invoice" in content
+    assert "2 cases, 1 open." in content
+    assert "1 retained, 0 at risk, 0 lost" in content
+    assert "&lt;b&gt;Oven&lt;/b&gt; is late" in content
