@@ -1,21 +1,25 @@
 """Intake API of the desk: orders and shipment events pushed by integrations."""
 
-from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Router
+from django.utils import timezone
+from ninja import Field, FilterLookup, FilterSchema, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.pagination import CursorPagination, paginate
 from ninja.security import HttpBearer
-from pydantic import TypeAdapter
+from pydantic import AwareDatetime, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from cases import selectors, services
 from cases.models import ApiKey, Case
 from cases.schemas import (
+    CaseDetailOut,
+    CaseOut,
     ContactIn,
     ContactOut,
     OrderIn,
@@ -23,6 +27,11 @@ from cases.schemas import (
     ShipmentEventIn,
     ShipmentEventsOut,
 )
+from cases.selectors import listing
+
+
+class ErrorOut(Schema):
+    detail: str
 
 
 class ApiKeyAuth(HttpBearer):
@@ -188,3 +197,60 @@ def post_contact(request: HttpRequest, payload: ContactIn):
     return {"contact_id": contact.pk, "case_number": case.pk, "case_status": case.status,
             "case_opened": case.pk not in known,
             "case_reopened": case.pk in known and case.pk not in before}
+
+
+class CaseFilters(FilterSchema):
+    """The queue's filters. With none, every case, whatever its status."""
+
+    status: Annotated[
+        list[Literal[tuple(Case.Status.values)]] | None,  # type: ignore[valid-type]
+        FilterLookup("status__in"),
+    ] = None
+    priority: Annotated[list[int] | None, FilterLookup("priority__in")] = None
+    kind: Annotated[list[str] | None, FilterLookup("kind__in")] = None
+    origin: Annotated[list[str] | None, FilterLookup("origin__in")] = None
+    owner: str | None = Field(None, description="A username, or 'unassigned'.")
+    team: Annotated[str | None, FilterLookup("team__name")] = None
+    segment: Annotated[str | None, FilterLookup("customer__segment")] = None
+    customer_ref: Annotated[str | None, FilterLookup("customer__external_ref")] = None
+    overdue: bool | None = Field(None, description="Open cases past their resolution due date.")
+    opened_after: Annotated[AwareDatetime | None, FilterLookup("opened_at__gte")] = None
+    q: str | None = Field(None, description="Case number, customer name or email, order ref.")
+
+    def filter_owner(self, value: str | None) -> Q:
+        if not value:
+            return Q()
+        return Q(owner=None) if value == "unassigned" else Q(owner__username=value)
+
+    def filter_overdue(self, value: bool | None) -> Q:
+        if value is None:
+            return Q()
+        overdue = Q(status__in=Case.OPEN_STATUSES, due_at__lt=timezone.now())
+        return overdue if value else ~overdue
+
+    def filter_q(self, value: str | None) -> Q:
+        return listing.case_search(value or "")
+
+
+@router.get(
+    "/cases",
+    auth=ApiKeyAuth("cases:read"),
+    response=list[CaseOut],
+    summary="List cases, newest first, with the queue's filters and cursor pagination",
+)
+@paginate(CursorPagination, ordering=("-opened_at", "-id"), page_size=50, max_page_size=200)
+def list_cases(request: HttpRequest, filters: Query[CaseFilters]):
+    return filters.filter(listing.cases_for_api())
+
+
+@router.get(
+    "/cases/{number}",
+    auth=ApiKeyAuth("cases:read"),
+    response={200: CaseDetailOut, 404: ErrorOut},
+    summary="One case with its impact, remedies and timeline (newest first)",
+)
+def get_case(request: HttpRequest, number: int):
+    case = listing.case_for_api(number=number)
+    if case is None:
+        return Status(404, {"detail": f"No case has number {number}."})
+    return case

@@ -143,3 +143,110 @@ class ContactOut(Schema):
     case_status: str
     case_opened: bool
     case_reopened: bool
+
+
+class CaseOut(Schema):
+    number: int
+    title: str
+    kind: str
+    origin: str
+    status: str
+    priority: int
+    priority_label: str
+    customer_ref: str
+    order_refs: list[str]
+    owner: str | None
+    team: str | None
+    opened_at: datetime
+    first_response_due_at: datetime | None
+    due_at: datetime | None
+    first_response_at: datetime | None
+    first_customer_contact_at: datetime | None
+    resolved_at: datetime | None
+    outcome: str
+
+    @staticmethod
+    def resolve_number(case) -> int:
+        return case.pk
+
+    @staticmethod
+    def resolve_priority_label(case) -> str:
+        return str(case.get_priority_display())
+
+    @staticmethod
+    def resolve_customer_ref(case) -> str:
+        return case.customer.external_ref
+
+    @staticmethod
+    def resolve_order_refs(case) -> list[str]:
+        return [order.external_ref for order in case.orders.all()]
+
+    @staticmethod
+    def resolve_owner(case) -> str | None:
+        return case.owner.get_username() if case.owner else None
+
+    @staticmethod
+    def resolve_team(case) -> str | None:
+        return case.team.name if case.team else None
+
+
+class ImpactOut(Schema):
+    severity: int
+    money_lost: Decimal
+    currency: str
+    disruption_days: Decimal
+    what_it_stopped: str
+    recorded_at: datetime
+
+
+class RemedyOut(Schema):
+    id: int
+    kind: str
+    summary: str
+    cost: Decimal
+    currency: str
+    benefit: str
+    rationale: str
+    recommended: bool
+    decision: str
+    decision_reason: str
+    proposed_at: datetime
+    decided_at: datetime | None
+
+
+class CaseEventOut(Schema):
+    at: datetime
+    kind: str
+    actor_kind: str
+    actor: str
+    message: str
+    data: dict
+
+    @staticmethod
+    def resolve_at(event) -> datetime:
+        return event.created_at
+
+    @staticmethod
+    def resolve_actor(event) -> str:
+        return event.actor_label
+
+
+class CaseDetailOut(CaseOut):
+    description: str
+    resolution: str
+    customer_reaction: str
+    impact: ImpactOut | None
+    remedies: list[RemedyOut]
+    timeline: list[CaseEventOut]
+
+    @staticmethod
+    def resolve_impact(case):
+        return getattr(case, "impact", None)
+
+    @staticmethod
+    def resolve_remedies(case):
+        return list(case.remedies.all())
+
+    @staticmethod
+    def resolve_timeline(case):
+        return list(case.events.all())

@@ -182,3 +182,4 @@ def customer_cases(*, customer: Customer, limit: int = 20) -> dict:
 def customer_contacts(*, customer: Customer, limit: int = 10) -> dict:
     contacts = Contact.objects.filter(customer=customer).select_related("case", "order")
     return {"contacts": list(contacts.order_by("-occurred_at")[:limit])}
+
