@@ -2,11 +2,18 @@ from django.contrib import admin
 
 from cases.models import (
     ApiKey,
+    Case,
+    CaseEvent,
+    Contact,
     Customer,
     Department,
+    DeskSettings,
     Order,
     OrderImport,
+    OutboundEmail,
+    Remedy,
     ShipmentEvent,
+    SlaTarget,
     Team,
     TeamMembership,
 )
@@ -102,3 +109,75 @@ class OrderImportAdmin(admin.ModelAdmin):
                        "row_errors", "created_by", "created_at", "started_at", "finished_at",
                        "attempts", "failure"]
     exclude = ["content"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the desk's services: visible here, changed only through the desk."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = ["created_at", "kind", "actor_kind", "actor_label", "message"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "title", "customer", "kind", "origin", "status", "priority", "owner",
+                    "opened_at"]
+    list_filter = ["status", "priority", "kind", "origin"]
+    search_fields = ["=id", "title", "customer__name"]
+    list_select_related = ["customer", "owner"]
+    show_full_result_count = False
+    inlines = [CaseEventInline]
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdmin):
+    list_display = ["case", "created_at", "kind", "actor_kind", "actor_label"]
+    list_filter = ["kind", "actor_kind"]
+    list_select_related = ["case"]
+    show_full_result_count = False
+
+
+@admin.register(Remedy)
+class RemedyAdmin(ReadOnlyAdmin):
+    list_display = ["case", "kind", "cost", "currency", "decision", "decided_by"]
+    list_filter = ["decision", "kind"]
+
+
+@admin.register(Contact)
+class ContactAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "channel", "occurred_at", "case"]
+    list_filter = ["channel"]
+    list_select_related = ["customer", "case"]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdmin):
+    list_display = ["subject", "to", "status", "created_at", "sent_at", "attempts"]
+    list_filter = ["status", "language"]
+
+
+@admin.register(SlaTarget)
+class SlaTargetAdmin(admin.ModelAdmin):
+    list_display = ["priority", "first_response_hours", "resolution_hours"]
+
+
+@admin.register(DeskSettings)
+class DeskSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "approval_threshold", "approval_currency"]
