@@ -13,7 +13,7 @@ def navigation(request: HttpRequest) -> dict:
         return {"nav_items": [], "user_is_manager": False}
     path = request.path
     items = [
-        ("cases", _("Cases"), None),
+        ("cases", _("Cases"), reverse("cases:queue")),
         ("customers", _("Customers"), reverse("cases:customers")),
         ("feedback", _("Feedback"), None),
         ("nps", _("NPS"), None),

@@ -176,7 +176,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "cases:customers"
+LOGIN_REDIRECT_URL = "cases:queue"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"

@@ -9,7 +9,7 @@ from advocacy import views
 from advocacy.api import api
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="cases:customers"), name="home"),
+    path("", RedirectView.as_view(pattern_name="cases:queue"), name="home"),
     path(
         "accounts/login/",
         ratelimit(key="ip", rate=lambda group, request: settings.LOGIN_RATE, method="POST")(

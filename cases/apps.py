@@ -16,8 +16,8 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Permissions exist only after migrate, so the groups are brought up to date then.
         post_migrate.connect(_sync_staff_groups, sender=self, dispatch_uid="cases-groups")
-        from cases.selectors import customers as selectors
         from cases.panels import CustomerPanel, register_customer_panel
+        from cases.selectors import customers as selectors
 
         register_customer_panel(CustomerPanel(
             key="cases", title=_("Cases"), template="cases/panels/cases.html",

@@ -10,6 +10,7 @@ from cases.services.api_keys import (
 from cases.services.desk import (
     add_note,
     assign_case,
+    change_each,
     change_status,
     computed_priority,
     decide_remedy,
@@ -50,6 +51,7 @@ from cases.services.orders import (
     upsert_orders,
 )
 from cases.services.pending import Sweep, register_pending_work, sweep_pending_work
+from cases.services.settings import update_desk_settings
 from cases.services.staff import GROUP_PERMISSIONS, sync_staff_groups
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "Sweep",
     "add_note",
     "assign_case",
+    "change_each",
     "change_status",
     "claim_order_import",
     "computed_priority",
@@ -96,5 +99,6 @@ __all__ = [
     "sweep_pending_work",
     "sync_staff_groups",
     "touch_api_key",
+    "update_desk_settings",
     "upsert_orders",
 ]

@@ -418,3 +418,19 @@ def log_contact(
         _save(case, "first_customer_contact_at")
     contact.case = case
     return contact
+
+
+def change_each(
+    *, cases: Sequence[Case], change: Callable[[Case], object]
+) -> list[tuple[Case, ValidationError]]:
+    """Bulk changes through the same verbs as single ones, in one transaction; each verb is
+    its own savepoint, so a case the rules refuse stays as it was while the others change.
+    Returns the refused cases with the reason."""
+    refused = []
+    with transaction.atomic():
+        for case in cases:
+            try:
+                change(case)
+            except ValidationError as error:
+                refused.append((case, error))
+    return refused

@@ -1,15 +1,112 @@
-"""The case queue (being built)."""
+"""The case queue, the advocate's home page: filters, search, counts and bulk changes."""
 
-from django.http import HttpResponse
+from collections import defaultdict
+from urllib.parse import urlsplit
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from cases import selectors, services
 from cases.auth import staff_required
+from cases.forms import QueueBulkForm, QueueFilterForm, staff_name
+from cases.models import Case
+from cases.views.partials import wants_fragment
+
+CASES_PER_PAGE = 25
 
 
+@require_GET
+@vary_on_headers("HX-Request")
 @staff_required
-def queue_page(request):
-    return HttpResponse("queue", status=501)
+def queue_page(request: HttpRequest) -> HttpResponse:
+    staff = list(selectors.assignable_staff())
+    form = QueueFilterForm(request.GET, staff=staff, teams=selectors.teams(),
+                           segments=selectors.customer_segments())
+    filters = form.filters()
+    counts = selectors.queue_counts(user=request.user, filters=filters)
+    form.show_counts(counts)
+    cases = selectors.case_queue(user=request.user, filters=filters)
+    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    fragment = wants_fragment(request)
+    return render(request, "cases/queue.html" + ("#case-queue" if fragment else ""), {
+        "form": form, "filters": filters, "counts": counts, "page": page,
+        "fragment": fragment,
+        "bulk_form": QueueBulkForm(staff=staff, initial={"next": request.get_full_path()}),
+    })
 
 
+@require_POST
 @staff_required
-def queue_bulk_action(request):
-    return HttpResponse("bulk", status=501)
+def queue_bulk_action(request: HttpRequest) -> HttpResponse:
+    """Apply one change to the ticked cases through the same services as the case page.
+    Every case the change is allowed for gets it; the others are reported by number."""
+    form = QueueBulkForm(request.POST, staff=selectors.assignable_staff())
+    back = _queue_url(request, request.POST.get("next", ""))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(back)
+    cases, actor = form.cleaned_data["cases"], request.user
+    if form.cleaned_data["action"] == "assign":
+        owner = form.new_owner(actor)
+        refused = services.change_each(cases=cases, change=lambda case: services.assign_case(
+            case=case, owner=owner, actor=actor))
+        changed = len(cases) - len(refused)
+        done = _assigned_message(changed, owner)
+    else:
+        status = form.cleaned_data["status"]
+        refused = services.change_each(cases=cases, change=lambda case: services.change_status(
+            case=case, status=status, actor=actor))
+        changed = len(cases) - len(refused)
+        done = _moved_message(changed, Case.Status(status).label)
+    if changed:
+        messages.success(request, done)
+    _report_refused(request, refused)
+    return redirect(back)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _assigned_message(count: int, owner) -> str:
+    if owner is None:
+        return ngettext("%(count)d case is now unassigned.",
+                        "%(count)d cases are now unassigned.", count) % {"count": count}
+    return ngettext("%(count)d case assigned to %(owner)s.",
+                    "%(count)d cases assigned to %(owner)s.", count) % {
+        "count": count, "owner": staff_name(owner)}
+
+
+def _moved_message(count: int, status: str) -> str:
+    return ngettext("%(count)d case moved to “%(status)s”.",
+                    "%(count)d cases moved to “%(status)s”.", count) % {
+        "count": count, "status": status}
+
+
+def _report_refused(request: HttpRequest, refused: list[tuple[Case, ValidationError]]) -> None:
+    """One warning per reason, naming the cases it held back: "#4, #9 were not changed: …"."""
+    numbers_by_reason: dict[str, list[str]] = defaultdict(list)
+    for case, error in refused:
+        numbers_by_reason[" ".join(error.messages)].append(f"#{case.pk}")
+    for reason, numbers in numbers_by_reason.items():
+        messages.warning(request, ngettext(
+            "%(numbers)s was not changed: %(reason)s",
+            "%(numbers)s were not changed: %(reason)s", len(numbers),
+        ) % {"numbers": ", ".join(numbers), "reason": reason})
+
+
+def _queue_url(request: HttpRequest, target: str) -> str:
+    """Back to the queue view the change was made from, or the plain queue when ``next``
+    points anywhere else."""
+    queue = reverse("cases:queue")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return target if safe and urlsplit(target).path == queue else queue

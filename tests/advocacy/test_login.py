@@ -21,7 +21,7 @@ def test_login_with_right_password_opens_the_desk(client):
     response = client.post(reverse("login"), {"username": "ada", "password": "a-long-pass-phrase"})
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("cases:customers")
+    assert response["Location"] == reverse("cases:queue")
 
 
 def test_wrong_password_is_refused_without_saying_which_part(client):

@@ -86,3 +86,25 @@ class ShipmentEventFactory(factory.django.DjangoModelFactory):
     code = ShipmentEvent.Code.IN_TRANSIT
     occurred_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=6))
     location = "Milano hub"
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """A case opened through ``services.open_case``, so it has its timeline, priority and
+    SLA; by default about one new order of its customer. ``orders=[...]`` to choose."""
+
+    class Meta:
+        model = "cases.Case"
+
+    customer = factory.SubFactory(CustomerFactory)
+    origin = "manual"
+    kind = "late_delivery"
+    title = "The oven arrived late for the weekend"
+    description = "The customer's restaurant opened without its new oven."
+
+    @classmethod
+    def _create(cls, model_class, *args, orders=None, **kwargs):
+        from cases import services
+
+        if orders is None:
+            orders = [OrderFactory(customer=kwargs["customer"])]
+        return services.open_case(orders=orders, **kwargs)

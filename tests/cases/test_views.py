@@ -83,7 +83,7 @@ def test_the_login_page_signs_an_advocate_in(client, advocate):
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("cases:customers")
+    assert response["Location"] == reverse("cases:queue")
 
 
 def test_the_user_menu_offers_api_keys_and_admin_to_managers_only(
@@ -104,7 +104,8 @@ def test_navigation_marks_the_current_section_and_disables_unbuilt_ones(advocate
     content = advocate_client.get(reverse("cases:customers")).content.decode()
 
     assert f'<a href="{reverse("cases:customers")}" aria-current="page">Customers</a>' in content
-    assert 'aria-disabled="true" title="Coming soon">Cases</span>' in content
+    assert f'<a href="{reverse("cases:queue")}">Cases</a>' in content
+    assert 'aria-disabled="true" title="Coming soon">Feedback</span>' in content
 
 
 # --- API keys ---------------------------------------------------------------------------

@@ -79,6 +79,15 @@ def screenshot() -> Callable:
     return take
 
 
+@pytest.fixture(autouse=True)
+def fresh_login_rate_limit() -> None:
+    """Journeys sign in more often than the login limit allows one address per minute;
+    the limit itself is tested in tests/advocacy/test_login.py."""
+    from django.core.cache import caches
+
+    caches["ratelimit"].clear()
+
+
 @pytest.fixture
 def log_in(live_server) -> Callable:
     """Sign a user in through the login page, as a person would."""
@@ -89,6 +98,6 @@ def log_in(live_server) -> Callable:
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server.url}/customers/")
+        page.wait_for_url(f"{live_server.url}/cases/")
 
     return sign_in
