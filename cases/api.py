@@ -27,7 +27,7 @@ from cases.schemas import (
     ShipmentEventIn,
     ShipmentEventsOut,
 )
-from cases.selectors import listing
+from cases.selectors import listing, queue
 
 
 class ErrorOut(Schema):
@@ -225,11 +225,11 @@ class CaseFilters(FilterSchema):
     def filter_overdue(self, value: bool | None) -> Q:
         if value is None:
             return Q()
-        overdue = Q(status__in=Case.OPEN_STATUSES, due_at__lt=timezone.now())
+        overdue = queue.overdue_cases(timezone.now())
         return overdue if value else ~overdue
 
     def filter_q(self, value: str | None) -> Q:
-        return listing.case_search(value or "")
+        return queue.case_search(value or "")
 
 
 @router.get(

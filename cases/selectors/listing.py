@@ -1,28 +1,10 @@
-"""Cases as integrations read them, and the search the queue and the API share."""
+"""Cases as integrations read them (the API filters with the queue's search)."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from cases.models import Case, CaseEvent, Order
-
-
-def case_search(text: str) -> Q:
-    """Cases matching a number (``123`` or ``#123``), a customer's name or email, an order
-    ref or the text of a note."""
-    text = text.strip()
-    if not text:
-        return Q()
-    query = (
-        Q(customer__name__icontains=text)
-        | Q(customer__email__iexact=text)
-        | Exists(Order.cases.through.objects.filter(case_id=OuterRef("pk"),
-                                                    order__external_ref=text))
-        | Exists(CaseEvent.objects.filter(case_id=OuterRef("pk"), kind=CaseEvent.Kind.NOTE,
-                                          message__icontains=text))
-    )
-    number = text.removeprefix("#")
-    return query | Q(pk=int(number)) if number.isdigit() else query
 
 
 def cases_for_api() -> QuerySet[Case]:

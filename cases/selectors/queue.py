@@ -95,11 +95,11 @@ def _owner_q(owner: str, user: AbstractBaseUser) -> Q:
     return Q(owner_id=int(owner)) if owner.isdigit() else Q()
 
 
-def _overdue_q(now: dt.datetime) -> Q:
+def overdue_cases(now: dt.datetime) -> Q:
     return Q(status__in=Case.OPEN_STATUSES, due_at__lt=now)
 
 
-def _search_q(search: str) -> Q:
+def case_search(search: str) -> Q:
     """Case number (``123`` or ``#123``), customer name or email, a whole order reference,
     the title or words in a note. Orders and notes are ``EXISTS`` subqueries, so a case with
     two matching notes is still one row."""
@@ -127,7 +127,7 @@ def _search_q(search: str) -> Q:
 
 def _narrowed(filters: QueueFilters) -> QuerySet[Case]:
     """Cases under the filters that have no counts of their own."""
-    cases = Case.objects.filter(_search_q(filters.search))
+    cases = Case.objects.filter(case_search(filters.search))
     if filters.kind:
         cases = cases.filter(kind=filters.kind)
     if filters.origin:
@@ -154,7 +154,7 @@ def case_queue(
         _owner_q(filters.owner, user),
     )
     if filters.overdue:
-        cases = cases.filter(_overdue_q(now))
+        cases = cases.filter(overdue_cases(now))
     return (
         cases.select_related("customer", "owner", "team")
         .annotate(due_state=SqlCase(
@@ -183,7 +183,7 @@ def queue_counts(
     status = _status_q(filters.status)
     priority = _priority_q(filters.priority)
     owner = _owner_q(filters.owner, user)
-    overdue = _overdue_q(now) if filters.overdue else Q()
+    overdue = overdue_cases(now) if filters.overdue else Q()
     statuses = {"": _status_q(""), "all": Q(), **{s: Q(status=s) for s in Case.Status.values}}
     priorities = {"": Q(), **{str(p): Q(priority=p) for p in Priority.values}}
     row = _narrowed(filters).aggregate(
@@ -191,7 +191,7 @@ def queue_counts(
         **{f"priority_{key}": _count(q, status, owner, overdue) for key, q in priorities.items()},
         mine=_count(Q(owner=user), status, priority, overdue),
         unassigned=_count(Q(owner=None), status, priority, overdue),
-        overdue=_count(_overdue_q(now), status, priority, owner),
+        overdue=_count(overdue_cases(now), status, priority, owner),
     )
     status_labels = {"": _("Open"), "all": _("All"), **dict(Case.Status.choices)}
     priority_labels = {"": _("Any"), **{str(p): label for p, label in Priority.choices}}
