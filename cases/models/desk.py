@@ -276,8 +276,10 @@ class CaseEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=20, choices=Kind)
     actor_kind = models.CharField(max_length=10, choices=ActorKind, default=ActorKind.USER)
+    # PROTECT: the timeline cannot be rewritten, so staff who acted on cases are deactivated
+    # (is_active off), never deleted.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+",
     )
     actor_label = models.CharField(max_length=150, blank=True)

@@ -363,4 +363,6 @@ CASES = Generator(
     load=load_cases,
 )
 
-GENERATORS: list[Generator] = [CASES]
+from tests.bench.generate_desk import DESK  # noqa: E402 (it builds on this module)
+
+GENERATORS: list[Generator] = [CASES, DESK]

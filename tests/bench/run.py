@@ -36,12 +36,15 @@ RIGHT_ALIGNED = (False, False, True, True, True, True)
 
 def measurements() -> list[Measurement]:
     """The table's rows, in order; imported here because models load after Django setup."""
-    from tests.bench import measure_cases
+    from tests.bench import measure_cases, measure_desk
 
     return [
         measure_cases.order_upsert,
         measure_cases.customer_list,
         measure_cases.customer_page,
+        measure_desk.queue,
+        measure_desk.case_page,
+        measure_desk.case_api,
     ]
 
 

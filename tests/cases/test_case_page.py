@@ -711,3 +711,19 @@ def test_resolution_due_before_the_first_response_is_refused(manager_client):
     assert "Resolving cannot be due before the first response." in response.content.decode()
     assert SlaTarget.objects.get(priority=2).resolution_hours == 72
     assert DeskSettings.current().approval_currency == "EUR"
+
+
+def test_pages_survive_records_whose_staff_member_is_gone(advocate_client, case, manager):
+    leaver = UserFactory.advocate(username="leaver")
+    services.record_impact(case=case, actor=leaver, severity=2, currency="EUR")
+    remedy = propose(case, leaver)
+    services.decide_remedy(remedy=remedy, manager=manager, approve=True)
+    # What SET_NULL leaves behind on remedies and impacts (the timeline itself PROTECTs).
+    Remedy.objects.filter(pk=remedy.pk).update(proposed_by=None, decided_by=None)
+    Impact.objects.filter(case=case).update(recorded_by=None)
+
+    page = advocate_client.get(url("case", case))
+    brief = advocate_client.get(url("case-brief", case))
+
+    assert page.status_code == brief.status_code == 200
+    assert "Proposed by —" in page.content.decode()
