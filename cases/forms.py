@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.utils import flatatt
 from django.utils.functional import Promise
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from cases import selectors, services
@@ -445,12 +449,37 @@ BULK_STATUSES = [(value, label) for value, label in Case.Status.choices
                  if any(value in moves for moves in MANUAL_MOVES.values())]
 
 
+class FlatSelect(forms.Select):
+    """A select written out in one pass, for the queue's ten selects on every page view:
+    Django renders each option through its own template, which cost the queue page about
+    5 ms. No option groups."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        chosen = {str(item) for item in self.format_value(value)}
+        options = format_html_join(
+            "", '<option value="{}"{}>{}</option>',
+            ((key, mark_safe(" selected") if str(key) in chosen else "", label)  # noqa: S308
+             for key, label in self.choices),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name,
+                           flatatt(self.build_attrs(self.attrs, attrs)), options)
+
+
+def flat_selects(form: forms.Form) -> None:
+    for field in form.fields.values():
+        if type(field.widget) is forms.Select:
+            field.widget = FlatSelect(attrs=field.widget.attrs, choices=field.widget.choices)
+
+
 def staff_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def with_count(label: str, count: int) -> str:
-    return _("%(label)s (%(count)s)") % {"label": label, "count": count}
+def with_count(label: str, count: int, more: bool = False) -> str:
+    """``Open (12)``; ``Closed (1,000+)`` when the count stopped at a cap."""
+    if more:
+        return _("%(label)s (%(count)s+)") % {"label": label, "count": intcomma(count)}
+    return _("%(label)s (%(count)s)") % {"label": label, "count": intcomma(count)}
 
 
 class QueueFilterForm(forms.Form):
@@ -494,6 +523,7 @@ class QueueFilterForm(forms.Form):
         ]
         self.fields["team"].choices = [("", _("Any")), *((team.pk, team.name) for team in teams)]
         self.fields["segment"].choices = [("", _("Any")), *((name, name) for name in segments)]
+        flat_selects(self)
 
     def filters(self) -> selectors.QueueFilters:
         if not self.is_valid():  # drop what is not allowed; the form then shows the defaults
@@ -513,10 +543,11 @@ class QueueFilterForm(forms.Form):
     def show_counts(self, counts: selectors.QueueCounts) -> None:
         """Put the number of cases each option would show next to it."""
         self.fields["status"].choices = [
-            (option.value, with_count(option.label, option.count)) for option in counts.statuses
+            (option.value, with_count(option.label, option.count, option.more))
+            for option in counts.statuses
         ]
         self.fields["priority"].choices = [
-            (option.value, with_count(option.label, option.count))
+            (option.value, with_count(option.label, option.count, option.more))
             for option in counts.priorities
         ]
         owners = self.fields["owner"].choices
@@ -555,6 +586,7 @@ class QueueBulkForm(forms.Form):
             ("", "—"), ("me", _("Me")), ("nobody", _("Nobody (unassigned)")),
             *((key, staff_name(user)) for key, user in self.staff.items()),
         ]
+        flat_selects(self)
 
     def clean(self) -> dict:
         data = super().clean()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import selectors, services
+from cases.selectors import queue as queue_selectors
 from cases.models import Case, CaseEvent, Team
 from tests.cases.factories import CaseFactory, CustomerFactory, OrderFactory, UserFactory
 
@@ -277,6 +278,36 @@ def test_counts_are_one_query(advocate, desk):
     assert len(queries) == 1
 
 
+def test_done_statuses_are_counted_up_to_a_cap(advocate, desk, monkeypatch):
+    monkeypatch.setattr(queue_selectors, "COUNT_CAP", 1)
+    for number in range(2):
+        make_case(f"Old case {number}", status=Case.Status.CLOSED)
+
+    counts = selectors.queue_counts(user=advocate, filters=selectors.QueueFilters())
+    archive = selectors.queue_counts(user=advocate,
+                                     filters=selectors.QueueFilters(status="closed"))
+
+    statuses = {option.value: (option.count, option.more) for option in counts.statuses}
+    assert statuses["closed"] == (1, True) and statuses["resolved"] == (1, False)
+    assert statuses["all"] == (counts.statuses[0].count + 2, True)  # open + capped ones
+    assert statuses[""] == (counts.shown, False)
+    # browsing the archive, its own options are exact
+    closed = Case.objects.filter(status="closed").count()
+    assert closed > 2 and {o.value: o.count for o in archive.priorities}[""] == closed
+    assert archive.shown is None  # capped: the page counts its rows itself
+
+
+def test_a_capped_count_says_so(advocate_client, desk, monkeypatch):
+    monkeypatch.setattr(queue_selectors, "COUNT_CAP", 1)
+    for number in range(2):
+        make_case(f"Old case {number}", status=Case.Status.CLOSED)
+
+    content = advocate_client.get(reverse("cases:queue"), {"status": "closed"}).content.decode()
+
+    assert '<option value="closed" selected>Closed (1+)</option>' in content
+    assert f"{Case.objects.filter(status='closed').count()} cases" in content  # exact
+
+
 def test_the_page_shows_the_counts_next_to_the_options(advocate_client, desk):
     content = advocate_client.get(reverse("cases:queue")).content.decode()
 
@@ -460,16 +491,22 @@ def test_bulk_only_accepts_post(advocate_client):
 # --- query count --------------------------------------------------------------------------
 
 
+# session, user, groups, staff, teams, segments, then: the open counts, the capped resolved
+# and closed counts and the rows (the open counts hold the page count); or, searching, all
+# counts in one and the rows.
+QUEUE_VIEWS = [({"sort": "due"}, 10), ({"q": "case", "sort": "due"}, 8)]
+
+
 @pytest.mark.parametrize("size", [5, 40])
+@pytest.mark.parametrize(("query", "expected"), QUEUE_VIEWS)
 def test_the_queue_query_count_does_not_grow_with_rows(
-    advocate_client, advocate, django_assert_num_queries, size
+    advocate_client, advocate, django_assert_num_queries, size, query, expected
 ):
     team = Team.objects.create(name="North")
     for number in range(size):
         make_case(f"Case {number}", owner=advocate if number % 2 else None, team=team,
                   due_at=timezone.now() + timedelta(hours=number - 3))
 
-    # session, user, groups, staff, teams, segments, counts, page count, page rows
-    with django_assert_num_queries(9):
-        response = advocate_client.get(reverse("cases:queue"), {"q": "case", "sort": "due"})
+    with django_assert_num_queries(expected):
+        response = advocate_client.get(reverse("cases:queue"), query)
     assert response.status_code == 200
