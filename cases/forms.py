@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import flatatt
 from django.utils.functional import Promise
@@ -114,6 +114,7 @@ class CaseForm(forms.Form):
         kwargs.setdefault("auto_id", f"{self.key}-%s")
         super().__init__(*args, **kwargs)
         self.case = case
+        flat_selects(self)
 
 
 class CaseChangeForm(CaseForm):
@@ -135,6 +136,8 @@ class AssignForm(CaseChangeForm):
         self.fields["owner"].label_from_instance = lambda user: (
             user.get_full_name() or user.get_username()
         )
+        # Read the staff once for the page (the template looks at the field several times).
+        self.fields["owner"].widget.choices = list(iter(self.fields["owner"].choices))  # no count()
         self.initial.setdefault("owner", case.owner_id)
 
 
@@ -458,7 +461,7 @@ class FlatSelect(forms.Select):
         chosen = {str(item) for item in self.format_value(value)}
         options = format_html_join(
             "", '<option value="{}"{}>{}</option>',
-            ((key, mark_safe(" selected") if str(key) in chosen else "", label)  # noqa: S308
+            ((key, mark_safe(" selected") if str(key) in chosen else "", label)
              for key, label in self.choices),
         )
         return format_html('<select name="{}"{}>{}</select>', name,

@@ -35,6 +35,11 @@ QUEUE_SORTS: dict[str, tuple] = {
 DEFAULT_SORT = "priority"
 DONE_STATUSES = tuple(s for s in Case.Status.values if s not in Case.OPEN_STATUSES)
 COUNT_CAP = 1000
+QUEUE_FIELDS = (
+    "title", "kind", "origin", "status", "priority", "due_at", "opened_at", "owner_id",
+    "customer__name", "customer__segment", "customer__value_tier",
+    "owner__username", "owner__first_name", "owner__last_name",
+)
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,8 @@ def _narrowed(filters: QueueFilters) -> QuerySet[Case]:
 def case_queue(
     *, user: AbstractBaseUser, filters: QueueFilters, now: dt.datetime | None = None
 ) -> QuerySet[Case]:
-    """The queue's rows with customer, owner and team, and ``due_state``: "overdue",
+    """The queue's rows with customer and owner (only the columns a row shows), and
+    ``due_state``: "overdue",
     "soon" (within 24 hours), "later", "none" (no due date) or "done" (not open)."""
     now = now or timezone.now()
     cases = _narrowed(filters).filter(
@@ -163,7 +169,8 @@ def case_queue(
     if filters.overdue:
         cases = cases.filter(overdue_cases(now))
     return (
-        cases.select_related("customer", "owner", "team")
+        cases.select_related("customer", "owner")
+        .only(*QUEUE_FIELDS)
         .annotate(due_state=SqlCase(
             When(~Q(status__in=Case.OPEN_STATUSES), then=Value("done")),
             When(due_at=None, then=Value("none")),
@@ -268,7 +275,8 @@ def queue_counts(
     shown, shown_more = status_counts[filters.status if filters.status in status_counts else ""]
     return QueueCounts(
         statuses=[
-            FilterOption(key, status_labels[key], *status_counts[key], selected=key == filters.status)
+            FilterOption(key, status_labels[key], *status_counts[key],
+                         selected=key == filters.status)
             for key in ("", "all", *Case.Status.values)
         ],
         priorities=[FilterOption(key, priority_labels[key], row[f"priority_{key}"], False,

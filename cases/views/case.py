@@ -50,6 +50,8 @@ CASE_FORMS: dict[str, type[CaseForm]] = {
 FRAGMENTS = {"timeline": "timeline", "case-email": "email"}
 
 Perform = Callable[[Case, dict], object]
+# The newest events the page shows; a case running for months links to the whole timeline.
+TIMELINE_LENGTH = 60
 
 
 def _case(pk: int) -> Case:
@@ -90,6 +92,9 @@ def _case_context(request: HttpRequest, case: Case, bound: dict | None = None,
         decisions[decide.remedy.pk] = decide
     remedies = [(remedy, decisions.get(remedy.pk)) for remedy in case.remedies.all()]
     show = request.GET.get("show", "")
+    whole = request.GET.get("timeline") == "all"
+    events = selectors.case_timeline(case=case, show=show)
+    timeline = selectors.timeline_entries(events if whole else events[:TIMELINE_LENGTH + 1])
     return {
         "case": case, "customer": case.customer, "forms": forms, "remedies": remedies,
         "conflict": any(is_stale(form) for form in forms.values())
@@ -97,7 +102,8 @@ def _case_context(request: HttpRequest, case: Case, bound: dict | None = None,
         "relationship": selectors.customer_relationship(customer=case.customer, exclude=case),
         "loss": selectors.loss_figures(case=case), "sla": selectors.sla_clocks(case=case),
         "desk": desk, "is_manager": manager, "show": show,
-        "timeline": selectors.timeline_entries(selectors.case_timeline(case=case, show=show)),
+        "timeline": timeline[:None if whole else TIMELINE_LENGTH],
+        "timeline_cut": not whole and len(timeline) > TIMELINE_LENGTH,
         "emails": selectors.case_emails(case=case),
     }
 

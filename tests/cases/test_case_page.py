@@ -184,6 +184,26 @@ def test_the_timeline_filters_to_the_conversation(advocate_client, advocate, cas
     assert "Origin" not in content  # the opening is a change, not conversation
 
 
+def test_a_long_timeline_shows_its_newest_events_and_links_to_the_rest(
+    advocate_client, advocate, case
+):
+    from cases.views.case import TIMELINE_LENGTH
+
+    for number in range(TIMELINE_LENGTH + 5):
+        services.add_note(case=case, text=f"Note number {number:03d}.", actor=advocate)
+
+    page = advocate_client.get(url("case", case)).content.decode()
+    whole = advocate_client.get(url("case", case) + "?timeline=all",
+                                HTTP_HX_TARGET="timeline", **HTMX).content.decode()
+
+    assert f"Note number {TIMELINE_LENGTH + 4:03d}." in page  # the newest
+    assert "Note number 000." not in page
+    assert f"Showing the newest {TIMELINE_LENGTH} events. Show the whole timeline" in page
+    assert "?timeline=all#timeline" in page
+    assert "Note number 000." in whole and "Show the whole timeline" not in whole
+    assert whole.count('class="timeline__item ') == CaseEvent.objects.filter(case=case).count()
+
+
 def test_a_remedy_awaiting_a_manager_says_so_to_its_advocate(advocate_client, advocate, case):
     propose(case, advocate, recommended=True)
 

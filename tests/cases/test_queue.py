@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import selectors, services
-from cases.selectors import queue as queue_selectors
 from cases.models import Case, CaseEvent, Team
+from cases.selectors import queue as queue_selectors
 from tests.cases.factories import CaseFactory, CustomerFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
