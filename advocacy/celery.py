@@ -20,4 +20,8 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
             "task": "cases.tasks.sweep_pending_work",
             "schedule": float(settings.SWEEP_INTERVAL),
         },
+        "risk-checks": {
+            "task": "cases.tasks.run_risk_checks",
+            "schedule": float(settings.RISK_CHECK_INTERVAL),
+        },
     }

@@ -235,6 +235,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [
+    # Covering columns (INCLUDE) exist on PostgreSQL; SQLite builds the same index without.
+    "models.W040",
     # Django's own RedisCache increments atomically; django-ratelimit only lists django-redis.
     "django_ratelimit.W001",
     # Without Redis: one local web process, whose memory counts (see CACHES["ratelimit"]).
@@ -276,6 +278,8 @@ CELERY_TIMEZONE = TIME_ZONE
 PENDING_WORK_STALE_AFTER = env_int("PENDING_WORK_STALE_AFTER", 120)
 RUNNING_WORK_TIMEOUT = env_int("RUNNING_WORK_TIMEOUT", 900)
 SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60)
+# Proactive risk checks: beat runs every enabled rule this often (seconds).
+RISK_CHECK_INTERVAL = env_int("RISK_CHECK_INTERVAL", 300)
 
 # Intake limits.
 ORDER_BATCH_LIMIT = 1000

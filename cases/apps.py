@@ -16,6 +16,7 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Permissions exist only after migrate, so the groups are brought up to date then.
         post_migrate.connect(_sync_staff_groups, sender=self, dispatch_uid="cases-groups")
+        import cases.risk  # noqa: F401 (the desk's own rules join the registry)
         from cases.panels import CustomerPanel, register_customer_panel
         from cases.selectors import customers as selectors
 

@@ -26,6 +26,7 @@ from cases.models.organisation import (
     Team,
     TeamMembership,
 )
+from cases.models.risk import ProactiveOutreach, RiskRule, RiskSignal, RuleRun, TeamAlert
 
 __all__ = [
     "ADVOCATES",
@@ -44,9 +45,14 @@ __all__ = [
     "OrderImport",
     "OutboundEmail",
     "Priority",
+    "ProactiveOutreach",
     "Remedy",
+    "RiskRule",
+    "RiskSignal",
+    "RuleRun",
     "ShipmentEvent",
     "SlaTarget",
     "Team",
+    "TeamAlert",
     "TeamMembership",
 ]

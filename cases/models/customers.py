@@ -228,6 +228,16 @@ class ShipmentEvent(models.Model):
                 name="shipment_unmatched_track_idx",
                 condition=models.Q(order__isnull=True),
             ),
+            # The risk rules: an order's newest scan and estimate, and the carrier's
+            # exceptions (a small share of all events).
+            models.Index(fields=["order", "-occurred_at"], name="shipment_order_recent_idx"),
+            models.Index(
+                fields=["order", "occurred_at"],
+                name="shipment_exception_idx",
+                condition=models.Q(code__in=[
+                    "exception", "failed_attempt", "damaged", "lost", "returned_to_sender",
+                ]),
+            ),
         ]
         verbose_name = _("shipment event")
         verbose_name_plural = _("shipment events")

@@ -100,6 +100,10 @@ class Case(models.Model):
         _("first response"), null=True, blank=True,
         help_text=_("When the desk first reached out to the customer."),
     )
+    first_proactive_contact_at = models.DateTimeField(
+        _("first proactive contact"), null=True, blank=True,
+        help_text=_("When the desk told the customer about the problem before they asked."),
+    )
     first_customer_contact_at = models.DateTimeField(
         _("first customer contact"), null=True, blank=True,
         help_text=_("When the customer first had to reach out to us about this."),

@@ -51,6 +51,16 @@ from cases.services.orders import (
     upsert_orders,
 )
 from cases.services.pending import Sweep, register_pending_work, sweep_pending_work
+from cases.services.risk import (
+    RuleSettings,
+    fail_stale_runs,
+    rule_row,
+    run_enabled_rules,
+    run_rule,
+    send_team_alert,
+    sync_rules,
+    update_rule,
+)
 from cases.services.settings import update_desk_settings
 from cases.services.staff import GROUP_PERMISSIONS, sync_staff_groups
 
@@ -64,6 +74,7 @@ __all__ = [
     "EmailDraft",
     "EventIntake",
     "OrderUpsert",
+    "RuleSettings",
     "Sweep",
     "add_note",
     "assign_case",
@@ -75,6 +86,7 @@ __all__ = [
     "customer_email_templates",
     "decide_remedy",
     "draft_customer_email",
+    "fail_stale_runs",
     "hash_api_key",
     "import_orders",
     "log_contact",
@@ -94,11 +106,17 @@ __all__ = [
     "requeue_stale_order_imports",
     "resolve_case",
     "revoke_api_key",
+    "rule_row",
+    "run_enabled_rules",
+    "run_rule",
     "send_customer_email",
+    "send_team_alert",
     "start_order_import",
     "sweep_pending_work",
+    "sync_rules",
     "sync_staff_groups",
     "touch_api_key",
     "update_desk_settings",
+    "update_rule",
     "upsert_orders",
 ]

@@ -28,6 +28,8 @@ TEMPLATES = {
     "update": gettext_lazy("An update on your case"),
     "resolved": gettext_lazy("Your case is resolved"),
 }
+# Sent by the risk engine, never chosen by hand: it needs the rule's ``situation``.
+AUTOMATIC_TEMPLATES = {"proactive"}
 LANGUAGES = {"en", "it", "nb", "ro"}
 MAX_ATTEMPTS = 5
 
@@ -53,10 +55,11 @@ def _reply_to(case: Case) -> str:
 
 
 def draft_customer_email(
-    *, case: Case, template: str, actor: AbstractBaseUser | None = None
+    *, case: Case, template: str, actor: AbstractBaseUser | None = None,
+    extra: dict | None = None,
 ) -> EmailDraft:
     """The chosen template filled in for this case, in the customer's language."""
-    if template not in TEMPLATES:
+    if template not in TEMPLATES and template not in AUTOMATIC_TEMPLATES:
         raise ValidationError({"template": _("Choose one of the email templates.")})
     language = case.customer.language if case.customer.language in LANGUAGES else "en"
     sender = actor or case.owner
@@ -71,6 +74,7 @@ def draft_customer_email(
         "remedies": [remedy.summary for remedy in remedies],
         "advocate_name": (sender.get_full_name() or sender.get_username()) if sender else "",
         "team_name": team.name if team else "",
+        **(extra or {}),
     }
     with translation.override(language):
         text = render_to_string(f"cases/emails/{template}/{language}.txt", context)

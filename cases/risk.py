@@ -1,0 +1,418 @@
+"""Proactive risk rules: small classes that say, in set-based SQL, which orders or customers
+are in trouble as of a moment, and the registry the engine runs them from.
+
+A rule never loops over the orders table in Python: ``matches`` returns a queryset whose
+rows are the signals (``subject_key``, ``customer_id``, ``order_id``, ``severity``,
+``facts``), and the engine stores them with one ``INSERT … SELECT`` (see
+``cases.services.risk``). Every rule is evaluated *as of* a time: only orders placed, events
+that occurred and were received, and deliveries made up to then count, so a past month can
+be replayed hour by hour and give the answers the desk would have given.
+
+Other apps register their rules from their own ``risk.py`` with ``register_rule``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models import (
+    Case as SqlCase,
+)
+from django.db.models.functions import Cast, Concat, JSONObject
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case, Impact, Order, Priority, ShipmentEvent
+
+# Carrier events that mean the parcel is in trouble, not merely slow.
+EXCEPTION_CODES = ("exception", "failed_attempt", "damaged", "lost", "returned_to_sender")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One setting of a rule, with its type and the range a manager may set."""
+
+    label: Any
+    default: int
+    minimum: int = 0
+    maximum: int = 10_000
+    help: Any = ""
+
+    def clean(self, name: str, raw: object) -> int:
+        """The value as an int, or ``ValueError`` with a message naming the parameter."""
+        if isinstance(raw, bool):
+            raise ValueError(_("%(name)s must be a whole number.") % {"name": name})
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValueError(
+                _("%(name)s must be a whole number, not %(value)r.") % {"name": name,
+                                                                     "value": raw}
+            ) from None
+        if not self.minimum <= value <= self.maximum:
+            raise ValueError(
+                _("%(name)s must be between %(min)s and %(max)s; %(value)s is not.")
+                % {"name": name, "min": self.minimum, "max": self.maximum, "value": value}
+            )
+        return value
+
+
+class Rule:
+    """A risk rule. Subclasses set the class attributes and implement ``matches``."""
+
+    key: ClassVar[str]
+    label: ClassVar[Any]
+    description: ClassVar[Any]
+    params: ClassVar[dict[str, Param]] = {}
+    case_kind: ClassVar[str]
+    default_priority: ClassVar[int] = Priority.NORMAL
+    notify_team: ClassVar[bool] = False  # tell the owner team at once (critical orders)
+
+    def matches(self, as_of: dt.datetime, params: dict[str, int]) -> QuerySet:
+        """The signals as of ``as_of``: a ``values()`` queryset with ``subject_key``,
+        ``customer_id``, ``order_id`` (or None), ``severity`` (1 to 4) and ``facts``."""
+        raise NotImplementedError
+
+    def candidates(self, as_of: dt.datetime, params: dict[str, int]) -> QuerySet:
+        """The rows the rule had to look at (its run history reports how many)."""
+        return open_orders(as_of)
+
+    def title(self, facts: dict) -> str:
+        return str(self.label)
+
+    def describe(self, facts: dict) -> str:
+        """What is happening, in a sentence for the timeline and the customer's email."""
+        return str(self.description)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def clean_params(self, raw: dict | None) -> dict[str, int]:
+        """Defaults overlaid with ``raw``; ``ValueError`` names the first bad parameter."""
+        raw = raw or {}
+        unknown = sorted(set(raw) - set(self.params))
+        if unknown:
+            raise ValueError(_("This rule has no parameter %(name)s.") % {"name": unknown[0]})
+        return {name: param.clean(name, raw.get(name, param.default))
+                for name, param in self.params.items()}
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register_rule(rule_class: type[Rule]) -> type[Rule]:
+    """Add a rule to the engine; its ``RiskRule`` row is created (disabled) on first use."""
+    RULES[rule_class.key] = rule_class()
+    return rule_class
+
+
+def get_rule(key: str) -> Rule:
+    try:
+        return RULES[key]
+    except KeyError:
+        raise ValueError(_("There is no risk rule %(key)s.") % {"key": key}) from None
+
+
+# --- building blocks, all as of a moment ---------------------------------------------------
+
+
+def open_orders(as_of: dt.datetime) -> QuerySet[Order]:
+    """Orders placed by ``as_of`` and not delivered by then."""
+    return Order.objects.filter(
+        Q(delivered_at__isnull=True) | Q(delivered_at__gt=as_of), ordered_at__lte=as_of
+    )
+
+
+def known_events(as_of: dt.datetime) -> QuerySet[ShipmentEvent]:
+    """Carrier events that had happened and reached the desk by ``as_of``."""
+    return ShipmentEvent.objects.filter(occurred_at__lte=as_of, received_at__lte=as_of)
+
+
+def order_key() -> Concat:
+    return Concat(Value("order:"), Cast("pk", CharField()), output_field=CharField())
+
+
+def severity_by_value(critical_severity: int = Impact.Severity.SEVERE) -> SqlCase:
+    """A critical order's trouble is severe; any other order's is moderate."""
+    return SqlCase(When(critical=True, then=Value(critical_severity)),
+                   default=Value(Impact.Severity.MODERATE), output_field=IntegerField())
+
+
+def order_facts(**extra) -> JSONObject:
+    return JSONObject(
+        order=F("external_ref"), value=Cast("value", CharField()), currency=F("currency"),
+        critical=F("critical"), promised=F("promised_delivery_at"), carrier=F("carrier"),
+        **extra,
+    )
+
+
+def late_orders(as_of: dt.datetime, params: dict[str, int]) -> QuerySet[Order]:
+    grace = dt.timedelta(hours=params["grace_hours"])
+    return open_orders(as_of).filter(promised_delivery_at__lt=as_of - grace)
+
+
+def latest_estimate(as_of: dt.datetime) -> Subquery:
+    return Subquery(
+        known_events(as_of).filter(order=OuterRef("pk"), estimated_delivery_at__isnull=False)
+        .order_by("-occurred_at").values("estimated_delivery_at")[:1]
+    )
+
+
+def latest_scan(as_of: dt.datetime) -> Subquery:
+    return Subquery(
+        known_events(as_of).filter(order=OuterRef("pk"))
+        .order_by("-occurred_at").values("occurred_at")[:1]
+    )
+
+
+def at_risk_orders(as_of: dt.datetime, params: dict[str, int]) -> QuerySet[Order]:
+    """Not late yet, but the carrier's newest estimate is after the promise, or the parcel
+    has not been scanned for hours while in transit, or it has not left close to the
+    promised date."""
+    silent = as_of - dt.timedelta(hours=params["silent_hours"])
+    ship_by = as_of + dt.timedelta(hours=params["ship_by_hours"])
+    shipped = Q(shipped_at__isnull=False, shipped_at__lte=as_of)
+    return (
+        open_orders(as_of).filter(promised_delivery_at__gte=as_of)
+        .annotate(estimate=latest_estimate(as_of), last_scan=latest_scan(as_of))
+        .annotate(reason=SqlCase(
+            When(estimate__gt=F("promised_delivery_at"), then=Value("estimate_after_promise")),
+            When(shipped & (Q(last_scan__lt=silent) | Q(last_scan__isnull=True,
+                                                        shipped_at__lt=silent)),
+                 then=Value("no_scan")),
+            When(~shipped & Q(promised_delivery_at__lt=ship_by), then=Value("not_shipped")),
+            default=Value(""), output_field=CharField(),
+        ))
+        .exclude(reason="")
+    )
+
+
+def exception_orders(as_of: dt.datetime) -> QuerySet[Order]:
+    """Orders with a carrier exception, failed attempt, damage, loss or return on record.
+    An exception or failed attempt clears when the order arrives; the others stay."""
+    troubled = known_events(as_of).filter(order=OuterRef("pk"), code__in=EXCEPTION_CODES)
+    lasting = troubled.filter(code__in=("damaged", "lost", "returned_to_sender"))
+    delivered = Q(delivered_at__isnull=False, delivered_at__lte=as_of)
+    newest = troubled.order_by("-occurred_at")
+    return (
+        Order.objects.filter(ordered_at__lte=as_of)
+        .filter(Q(Exists(troubled)) & (~delivered | Q(Exists(lasting))))
+        .annotate(event_code=Subquery(newest.values("code")[:1]),
+                  event_at=Subquery(newest.values("occurred_at")[:1]),
+                  event_note=Subquery(newest.values("description")[:1]))
+    )
+
+
+def _order_signals(orders: QuerySet[Order], critical_severity: int, **facts) -> QuerySet:
+    return orders.values(
+        "customer_id",
+        subject_key=order_key(), order_id=F("pk"),
+        severity=severity_by_value(critical_severity), facts=order_facts(**facts),
+    )
+
+
+# --- the rules shipped with the desk ---------------------------------------------------------
+
+
+@register_rule
+class LateDelivery(Rule):
+    key = "late_delivery"
+    label = _("Late delivery")
+    description = _("Not delivered, and past the promised delivery date.")
+    params = {"grace_hours": Param(_("Grace period (hours)"), 2, 0, 24 * 14,
+                                   _("How long after the promised time an order counts as "
+                                     "late."))}
+    case_kind = Case.Kind.LATE_DELIVERY
+    default_priority = Priority.NORMAL
+
+    def matches(self, as_of, params):
+        return _order_signals(late_orders(as_of, params), Impact.Severity.SEVERE)
+
+    def candidates(self, as_of, params):
+        return open_orders(as_of).filter(promised_delivery_at__lt=as_of)
+
+    def title(self, facts):
+        return _("Order %(order)s is late") % {"order": facts.get("order", "")}
+
+    def describe(self, facts):
+        return _("Order %(order)s has not arrived and is past the delivery date we "
+                 "promised.") % {"order": facts.get("order", "")}
+
+
+@register_rule
+class AtRisk(Rule):
+    key = "at_risk"
+    label = _("Delivery at risk")
+    description = _("The carrier's newest estimate is after the promised date, the parcel "
+                    "has not been scanned for hours, or it has not shipped close to the "
+                    "promised date.")
+    params = {
+        "silent_hours": Param(_("No carrier scan for (hours)"), 48, 1, 24 * 30),
+        "ship_by_hours": Param(_("Not shipped this close to the promise (hours)"), 24, 1,
+                               24 * 30),
+    }
+    case_kind = Case.Kind.LATE_DELIVERY
+    default_priority = Priority.NORMAL
+
+    def matches(self, as_of, params):
+        orders = at_risk_orders(as_of, params)
+        return _order_signals(orders, Impact.Severity.MODERATE, reason=F("reason"),
+                              estimate=F("estimate"), last_scan=F("last_scan"))
+
+    def candidates(self, as_of, params):
+        return open_orders(as_of).filter(promised_delivery_at__gte=as_of)
+
+    def title(self, facts):
+        return _("Order %(order)s may arrive late") % {"order": facts.get("order", "")}
+
+    def describe(self, facts):
+        reasons = {
+            "estimate_after_promise": _("the carrier now expects to deliver it after the "
+                                        "date we promised"),
+            "no_scan": _("the carrier has not scanned it for a long time"),
+            "not_shipped": _("it has not left our warehouse and the promised date is close"),
+        }
+        return _("Order %(order)s may arrive late: %(reason)s.") % {
+            "order": facts.get("order", ""), "reason": reasons.get(facts.get("reason"), "")}
+
+
+@register_rule
+class CarrierException(Rule):
+    key = "carrier_exception"
+    label = _("Carrier exception")
+    description = _("The carrier reported an exception, a failed delivery attempt, damage, "
+                    "loss or a return to sender.")
+    case_kind = Case.Kind.DAMAGED_OR_LOST
+    default_priority = Priority.HIGH
+
+    def matches(self, as_of, params):
+        return _order_signals(exception_orders(as_of), Impact.Severity.SEVERE,
+                              event=F("event_code"), event_at=F("event_at"),
+                              event_note=F("event_note"))
+
+    def candidates(self, as_of, params):
+        return known_events(as_of).filter(code__in=EXCEPTION_CODES)
+
+    def title(self, facts):
+        return _("Carrier problem with order %(order)s") % {"order": facts.get("order", "")}
+
+    def describe(self, facts):
+        events = dict(ShipmentEvent.Code.choices)
+        return _("The carrier reported for order %(order)s: %(event)s.") % {
+            "order": facts.get("order", ""),
+            "event": str(events.get(facts.get("event"), facts.get("event", ""))).lower()}
+
+
+@register_rule
+class CriticalOrderWatch(Rule):
+    key = "critical_order_watch"
+    label = _("Critical order watch")
+    description = _("Any of the other checks on an order the customer depends on: opens at "
+                    "the highest priority and tells the owner team at once.")
+    params = {
+        "grace_hours": Param(_("Grace period (hours)"), 0, 0, 24 * 14),
+        "silent_hours": Param(_("No carrier scan for (hours)"), 24, 1, 24 * 30),
+        "ship_by_hours": Param(_("Not shipped this close to the promise (hours)"), 48, 1,
+                               24 * 30),
+    }
+    case_kind = Case.Kind.LATE_DELIVERY
+    default_priority = Priority.URGENT
+    notify_team = True
+
+    def matches(self, as_of, params):
+        late = late_orders(as_of, params).filter(critical=True).values("pk")
+        risky = at_risk_orders(as_of, params).filter(critical=True).values("pk")
+        troubled = exception_orders(as_of).filter(critical=True).values("pk")
+        orders = Order.objects.filter(
+            Q(pk__in=late) | Q(pk__in=risky) | Q(pk__in=troubled)
+        ).annotate(reason=SqlCase(
+            When(pk__in=troubled, then=Value("carrier_exception")),
+            When(pk__in=late, then=Value("late")),
+            default=Value("at_risk"), output_field=CharField(),
+        ))
+        return _order_signals(orders, Impact.Severity.CRITICAL, reason=F("reason"))
+
+    def candidates(self, as_of, params):
+        return open_orders(as_of).filter(critical=True)
+
+    def title(self, facts):
+        return _("Critical order %(order)s in trouble") % {"order": facts.get("order", "")}
+
+    def describe(self, facts):
+        reasons = {"late": _("it is late"), "at_risk": _("it may arrive late"),
+                   "carrier_exception": _("the carrier reported a problem")}
+        return _("Critical order %(order)s: %(reason)s. The customer depends on it.") % {
+            "order": facts.get("order", ""), "reason": reasons.get(facts.get("reason"), "")}
+
+
+@register_rule
+class RepeatedTrouble(Rule):
+    key = "repeated_trouble"
+    label = _("Repeated trouble")
+    description = _("A customer with several problem orders in a short time: a churn risk, "
+                    "even when each order alone was minor.")
+    params = {
+        "problem_orders": Param(_("Problem orders"), 2, 2, 100),
+        "window_days": Param(_("Within (days)"), 90, 1, 730),
+        "grace_hours": Param(_("Grace period (hours)"), 2, 0, 24 * 14),
+    }
+    case_kind = Case.Kind.CHURN_RISK
+    default_priority = Priority.HIGH
+
+    def problem_orders(self, as_of, params) -> QuerySet[Order]:
+        """Orders placed in the window that were late, arrived late or had carrier
+        trouble, as of ``as_of``."""
+        since = as_of - dt.timedelta(days=params["window_days"])
+        grace = dt.timedelta(hours=params["grace_hours"])
+        troubled = known_events(as_of).filter(order=OuterRef("pk"), code__in=EXCEPTION_CODES)
+        still_late = ((Q(delivered_at__isnull=True) | Q(delivered_at__gt=as_of))
+                      & Q(promised_delivery_at__lt=as_of - grace))
+        arrived_late = Q(delivered_at__lte=as_of,
+                         delivered_at__gt=F("promised_delivery_at") + grace)
+        return Order.objects.filter(ordered_at__gt=since, ordered_at__lte=as_of).filter(
+            still_late | arrived_late | Q(Exists(troubled)))
+
+    def matches(self, as_of, params):
+        problems = self.problem_orders(as_of, params)
+        return (
+            problems.values("customer_id")
+            .annotate(problems=Count("pk"), latest=Max("ordered_at"))
+            .filter(problems__gte=params["problem_orders"])
+            .values(
+                "customer_id",
+                subject_key=Concat(Value("customer:"), Cast("customer_id", CharField()),
+                                   output_field=CharField()),
+                order_id=Cast(Value(None), BigIntegerField()),
+                severity=Value(Impact.Severity.MODERATE),
+                facts=JSONObject(problem_orders=F("problems"), latest=F("latest"),
+                                 window_days=Value(params["window_days"])),
+            )
+        )
+
+    def candidates(self, as_of, params):
+        since = as_of - dt.timedelta(days=params["window_days"])
+        return Order.objects.filter(ordered_at__gt=since, ordered_at__lte=as_of)
+
+    def title(self, facts):
+        return _("Repeated trouble: %(count)s problem orders") % {
+            "count": facts.get("problem_orders", "")}
+
+    def describe(self, facts):
+        return _("%(count)s problem orders in %(days)s days: this customer may be "
+                 "thinking of leaving.") % {"count": facts.get("problem_orders", ""),
+                                            "days": facts.get("window_days", "")}
