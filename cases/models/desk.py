@@ -100,6 +100,10 @@ class Case(models.Model):
         _("first response"), null=True, blank=True,
         help_text=_("When the desk first reached out to the customer."),
     )
+    opened_by_rule = models.CharField(
+        _("opened by rule"), max_length=50, blank=True, db_index=True,
+        help_text=_("The key of the risk rule that opened the case, if one did."),
+    )
     first_proactive_contact_at = models.DateTimeField(
         _("first proactive contact"), null=True, blank=True,
         help_text=_("When the desk told the customer about the problem before they asked."),

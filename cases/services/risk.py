@@ -229,6 +229,7 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[i
             customer=first.customer, origin=Case.Origin.PROACTIVE, kind=rule.case_kind,
             title=rule.title(first.facts)[:200], description=rule.describe(first.facts),
             status=Case.Status.NEW, team=row.owner_team, opened_at=as_of, priority=priority,
+            opened_by_rule=rule.key,
         )
         target = targets.get(priority)
         if target is not None:
