@@ -31,3 +31,27 @@ def test_demo_desk_has_a_case_in_every_status_and_working_logins():
     assert Remedy.objects.filter(decision=Remedy.Decision.PENDING).exists()
     assert authenticate(username="advocate", password="advocate-demo") is not None
     assert authenticate(username="manager", password="manager-demo") is not None
+
+
+def test_demo_orders_become_late_within_minutes_and_open_proactive_cases():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cases import services
+    from cases.models import RiskRule
+
+    call_command("load_demo")
+    assert RiskRule.objects.filter(enabled=True).count() == 5
+    now = timezone.now()
+    services.run_enabled_rules(as_of=now)
+    before = set(Case.objects.values_list("pk", flat=True))
+
+    runs = services.run_enabled_rules(as_of=now + timedelta(minutes=10))
+
+    late = next(run for run in runs if run.rule.key == "late_delivery")
+    opened = Case.objects.exclude(pk__in=before)
+    assert late.cases_opened == 3 and opened.count() == 3
+    for case in opened:
+        assert case.origin == "proactive" and case.first_customer_contact_at is None
+        assert case.orders.get().external_ref.endswith("-SOON")

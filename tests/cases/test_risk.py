@@ -155,6 +155,7 @@ def test_at_risk_when_it_has_not_shipped_close_to_the_promise():
     signals = found("at_risk", ship_by_hours=24)
 
     assert set(signals) == {key(close), key(shipped_after_now)}
+    assert key(far) not in signals
     assert signals[key(close)]["facts"]["reason"] == "not_shipped"
 
 

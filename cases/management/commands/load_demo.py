@@ -170,9 +170,15 @@ class Command(BaseCommand):
             now = timezone.now().replace(minute=0, second=0, microsecond=0)
             result = self.load_orders(now)
             cases = self.load_cases(now)
+            watched = self.load_risk_rules(timezone.now())
         self.stdout.write(
             f"Demo data loaded: {users_created} staff users, {len(CUSTOMERS)} customers, "
             f"{result.created} orders, {cases} cases."
+        )
+        self.stdout.write(
+            f"Risk checks are on. {watched} orders are promised within the next minutes and "
+            "have not arrived: watch the queue, proactive cases open for them, before any "
+            "customer calls."
         )
 
     def load_cases(self, now: datetime) -> int:
@@ -347,6 +353,46 @@ class Command(BaseCommand):
             customer_reaction="Moved to another supplier",
         )
         return Case.objects.count()
+
+    def load_risk_rules(self, now: datetime) -> int:
+        """Every rule on (late deliveries with no grace, so the demo moves in minutes), and
+        orders of calm customers promised a few minutes from now, shipped and scanned on
+        time, that will not arrive: the next risk checks open cases for them."""
+        team = Team.objects.get(name="Customer Advocacy")
+        settings = {
+            "late_delivery": ({"grace_hours": 0}, True),
+            "at_risk": ({}, False),
+            "carrier_exception": ({}, False),
+            "critical_order_watch": ({}, False),
+            "repeated_trouble": ({}, False),
+        }
+        for key, (params, outreach) in settings.items():
+            services.update_rule(key=key, changes=services.RuleSettings(
+                enabled=True, params=params, owner_team=team, outreach=outreach))
+        calm = list(
+            Customer.objects.filter(external_ref__startswith="DEMO-")
+            .exclude(cases__status__in=Case.OPEN_STATUSES).order_by("external_ref")[:3]
+        )
+        orders, events = [], []
+        for minutes, customer in zip((2, 4, 7), calm, strict=False):
+            ref = f"{customer.external_ref}-SOON"
+            orders.append({
+                "external_ref": ref,
+                "customer": {"external_ref": customer.external_ref, "name": customer.name},
+                "value": Decimal("1890.00"),
+                "currency": "EUR",
+                "critical": False,
+                "ordered_at": now - timedelta(days=2),
+                "promised_delivery_at": now + timedelta(minutes=minutes),
+                "shipped_at": now - timedelta(days=1),
+                "carrier": "DHL",
+                "tracking_number": f"DHL-{ref}",
+            })
+            events.append({"order_ref": ref, "code": "out_for_delivery",
+                           "occurred_at": now - timedelta(hours=1), "location": "Local depot"})
+        services.upsert_orders(orders=[OrderIn.model_validate(o) for o in orders])
+        services.record_shipment_events(events=[ShipmentEventIn.model_validate(e) for e in events])
+        return len(orders)
 
     def load_staff(self) -> int:
         created_count = 0
