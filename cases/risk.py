@@ -36,10 +36,13 @@ from django.db.models import (
     Case as SqlCase,
 )
 from django.db.models.functions import Cast, Concat, JSONObject
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Impact, Order, Priority, ShipmentEvent
 
+# Evaluations within this window of the clock count as "the present" (see ``is_live``).
+LIVE_WINDOW = dt.timedelta(minutes=5)
 # Carrier events that mean the parcel is in trouble, not merely slow.
 EXCEPTION_CODES = ("exception", "failed_attempt", "damaged", "lost", "returned_to_sender")
 
@@ -180,16 +183,30 @@ def latest_scan(as_of: dt.datetime) -> Subquery:
     )
 
 
+def is_live(as_of: dt.datetime) -> bool:
+    """Evaluating the present: what ingestion keeps on the order (the carrier's newest
+    estimate, the last scan) is then exactly what the events say as of ``as_of``."""
+    return as_of >= timezone.now() - LIVE_WINDOW
+
+
 def at_risk_orders(as_of: dt.datetime, params: dict[str, int]) -> QuerySet[Order]:
     """Not late yet, but the carrier's newest estimate is after the promise, or the parcel
     has not been scanned for hours while in transit, or it has not left close to the
-    promised date."""
+    promised date.
+
+    In the present the newest estimate and scan come from the order's own columns (kept by
+    ``refresh_delivery``); as of a past moment, from the events known then (one index probe
+    per open order on ``shipment_order_recent_idx``). Tests check both give one answer."""
     silent = as_of - dt.timedelta(hours=params["silent_hours"])
     ship_by = as_of + dt.timedelta(hours=params["ship_by_hours"])
     shipped = Q(shipped_at__isnull=False, shipped_at__lte=as_of)
+    orders = open_orders(as_of).filter(promised_delivery_at__gte=as_of)
+    if is_live(as_of):
+        orders = orders.annotate(estimate=F("expected_delivery_at"), last_scan=F("last_scan_at"))
+    else:
+        orders = orders.annotate(estimate=latest_estimate(as_of), last_scan=latest_scan(as_of))
     return (
-        open_orders(as_of).filter(promised_delivery_at__gte=as_of)
-        .annotate(estimate=latest_estimate(as_of), last_scan=latest_scan(as_of))
+        orders
         .annotate(reason=SqlCase(
             When(estimate__gt=F("promised_delivery_at"), then=Value("estimate_after_promise")),
             When(shipped & (Q(last_scan__lt=silent) | Q(last_scan__isnull=True,
@@ -205,13 +222,15 @@ def at_risk_orders(as_of: dt.datetime, params: dict[str, int]) -> QuerySet[Order
 def exception_orders(as_of: dt.datetime) -> QuerySet[Order]:
     """Orders with a carrier exception, failed attempt, damage, loss or return on record.
     An exception or failed attempt clears when the order arrives; the others stay."""
-    troubled = known_events(as_of).filter(order=OuterRef("pk"), code__in=EXCEPTION_CODES)
+    reported = known_events(as_of).filter(code__in=EXCEPTION_CODES)
+    troubled = reported.filter(order=OuterRef("pk"))
     lasting = troubled.filter(code__in=("damaged", "lost", "returned_to_sender"))
     delivered = Q(delivered_at__isnull=False, delivered_at__lte=as_of)
     newest = troubled.order_by("-occurred_at")
     return (
-        Order.objects.filter(ordered_at__lte=as_of)
-        .filter(Q(Exists(troubled)) & (~delivered | Q(Exists(lasting))))
+        # From the (few) exception events to their orders, never the other way round.
+        Order.objects.filter(pk__in=reported.values("order_id"), ordered_at__lte=as_of)
+        .filter(~delivered | Q(Exists(lasting)))
         .annotate(event_code=Subquery(newest.values("code")[:1]),
                   event_at=Subquery(newest.values("occurred_at")[:1]),
                   event_note=Subquery(newest.values("description")[:1]))
@@ -339,7 +358,7 @@ class CriticalOrderWatch(Rule):
         risky = at_risk_orders(as_of, params).filter(critical=True).values("pk")
         troubled = exception_orders(as_of).filter(critical=True).values("pk")
         orders = Order.objects.filter(
-            Q(pk__in=late) | Q(pk__in=risky) | Q(pk__in=troubled)
+            pk__in=late.order_by().union(risky.order_by(), troubled.order_by())
         ).annotate(reason=SqlCase(
             When(pk__in=troubled, then=Value("carrier_exception")),
             When(pk__in=late, then=Value("late")),
@@ -379,13 +398,18 @@ class RepeatedTrouble(Rule):
         trouble, as of ``as_of``."""
         since = as_of - dt.timedelta(days=params["window_days"])
         grace = dt.timedelta(hours=params["grace_hours"])
-        troubled = known_events(as_of).filter(order=OuterRef("pk"), code__in=EXCEPTION_CODES)
-        still_late = ((Q(delivered_at__isnull=True) | Q(delivered_at__gt=as_of))
-                      & Q(promised_delivery_at__lt=as_of - grace))
-        arrived_late = Q(delivered_at__lte=as_of,
-                         delivered_at__gt=F("promised_delivery_at") + grace)
-        return Order.objects.filter(ordered_at__gt=since, ordered_at__lte=as_of).filter(
-            still_late | arrived_late | Q(Exists(troubled)))
+        # Three indexed lookups (undelivered orders, deliveries in the window, exception
+        # events), then the orders placed in the window among them.
+        still_late = late_orders(as_of, params).values("pk")
+        arrived_late = (
+            Order.objects.filter(delivered_at__gt=since, delivered_at__lte=as_of)
+            .filter(delivered_at__gt=F("promised_delivery_at") + grace).values("pk")
+        )
+        troubled = known_events(as_of).filter(
+            code__in=EXCEPTION_CODES, occurred_at__gt=since).values("order_id")
+        problems = still_late.order_by().union(arrived_late.order_by(), troubled.order_by())
+        return Order.objects.filter(pk__in=problems, ordered_at__gt=since,
+                                    ordered_at__lte=as_of)
 
     def matches(self, as_of, params):
         problems = self.problem_orders(as_of, params)
@@ -405,8 +429,7 @@ class RepeatedTrouble(Rule):
         )
 
     def candidates(self, as_of, params):
-        since = as_of - dt.timedelta(days=params["window_days"])
-        return Order.objects.filter(ordered_at__gt=since, ordered_at__lte=as_of)
+        return self.problem_orders(as_of, params)
 
     def title(self, facts):
         return _("Repeated trouble: %(count)s problem orders") % {

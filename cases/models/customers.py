@@ -94,6 +94,10 @@ class Order(models.Model):
     )
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    last_scan_at = models.DateTimeField(
+        _("last carrier scan"), null=True, blank=True,
+        help_text=_("When the carrier last reported on the parcel (kept from its events)."),
+    )
     carrier = models.CharField(_("carrier"), max_length=100, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
     status = models.CharField(
@@ -110,6 +114,12 @@ class Order(models.Model):
                 fields=["promised_delivery_at"],
                 name="order_undelivered_idx",
                 condition=models.Q(delivered_at__isnull=True),
+            ),
+            # Risk rules as of a past moment: orders delivered after it still count as open.
+            models.Index(
+                fields=["delivered_at"],
+                name="order_delivered_idx",
+                condition=models.Q(delivered_at__isnull=False),
             ),
         ]
         constraints = [

@@ -203,19 +203,19 @@ def refresh_delivery(*, order_refs: Sequence[str]) -> None:
     orders = list(
         Order.objects.filter(external_ref__in=order_refs).only(
             "pk", "promised_delivery_at", "shipped_at", "delivered_at", "status",
-            "expected_delivery_at",
+            "expected_delivery_at", "last_scan_at",
         )
     )
     events = _events_by_order([order.pk for order in orders])
     changed = []
     for order in orders:
-        before = (order.status, order.expected_delivery_at, order.delivered_at)
+        fields = ("status", "expected_delivery_at", "delivered_at", "last_scan_at")
+        before = [getattr(order, name) for name in fields]
         _apply_events(order, events.get(order.pk, []))
-        if (order.status, order.expected_delivery_at, order.delivered_at) != before:
+        if [getattr(order, name) for name in fields] != before:
+            order.updated_at = timezone.now()
             changed.append(order)
-    Order.objects.bulk_update(
-        changed, ["status", "expected_delivery_at", "delivered_at"], batch_size=500
-    )
+    Order.objects.bulk_update(changed, [*fields, "updated_at"], batch_size=500)
 
 
 def _apply_events(order: Order, events: Sequence[ShipmentEvent]) -> None:
@@ -231,6 +231,7 @@ def _apply_events(order: Order, events: Sequence[ShipmentEvent]) -> None:
     if delivered_at is not None:
         status = Order.Status.DELIVERED
     order.status, order.expected_delivery_at, order.delivered_at = status, expected, delivered_at
+    order.last_scan_at = max((event.occurred_at for event in events), default=None)
 
 
 @dataclass

@@ -159,6 +159,34 @@ def test_at_risk_when_it_has_not_shipped_close_to_the_promise():
     assert signals[key(close)]["facts"]["reason"] == "not_shipped"
 
 
+def test_in_the_present_the_orders_columns_give_the_same_answer_as_the_events(monkeypatch):
+    from django.utils import timezone
+
+    from cases import risk
+    from cases.schemas import ShipmentEventIn
+
+    now = timezone.now()
+    slipping, quiet, fine, never = (order(ordered_at=now - 10 * DAY, shipped_at=now - 8 * DAY,
+                                          promised_delivery_at=now + 3 * DAY)
+                                    for _ in range(4))
+    events = [
+        (slipping, now - 2 * HOUR, now + 5 * DAY), (slipping, now - HOUR, now + 6 * DAY),
+        (quiet, now - 60 * HOUR, None), (fine, now - 70 * HOUR, now + 5 * DAY),
+        (fine, now - HOUR, now + 2 * DAY),
+    ]
+    services.record_shipment_events(events=[ShipmentEventIn.model_validate({
+        "order_ref": parcel.external_ref, "code": "in_transit", "occurred_at": at,
+        "estimated_delivery_at": estimate}) for parcel, at, estimate in events])
+
+    checked = timezone.now()  # after the events were received
+    live = {k: row["facts"]["reason"] for k, row in found("at_risk", as_of=checked).items()}
+    monkeypatch.setattr(risk, "LIVE_WINDOW", -DAY)  # nothing counts as the present
+    from_events = {k: row["facts"]["reason"]
+                   for k, row in found("at_risk", as_of=checked).items()}
+    assert live == from_events == {key(slipping): "estimate_after_promise",
+                                   key(quiet): "no_scan", key(never): "no_scan"}
+
+
 # --- carrier exception ----------------------------------------------------------------------
 
 
