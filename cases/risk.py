@@ -24,6 +24,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    JSONField,
     Max,
     OuterRef,
     Q,
@@ -92,8 +93,9 @@ class Rule:
         ``customer_id``, ``order_id`` (or None), ``severity`` (1 to 4) and ``facts``."""
         raise NotImplementedError
 
-    def candidates(self, as_of: dt.datetime, params: dict[str, int]) -> QuerySet:
-        """The rows the rule had to look at (its run history reports how many)."""
+    def candidates(self, as_of: dt.datetime, params: dict[str, int]) -> QuerySet | None:
+        """The rows the rule had to look at (its run history reports how many); None when
+        counting them would cost a second evaluation: the matches are reported instead."""
         return open_orders(as_of)
 
     def title(self, facts: dict) -> str:
@@ -226,14 +228,13 @@ def exception_orders(as_of: dt.datetime) -> QuerySet[Order]:
     troubled = reported.filter(order=OuterRef("pk"))
     lasting = troubled.filter(code__in=("damaged", "lost", "returned_to_sender"))
     delivered = Q(delivered_at__isnull=False, delivered_at__lte=as_of)
-    newest = troubled.order_by("-occurred_at")
+    newest = troubled.order_by("-occurred_at").values(
+        event=JSONObject(code=F("code"), at=F("occurred_at"), note=F("description")))[:1]
     return (
         # From the (few) exception events to their orders, never the other way round.
         Order.objects.filter(pk__in=reported.values("order_id"), ordered_at__lte=as_of)
         .filter(~delivered | Q(Exists(lasting)))
-        .annotate(event_code=Subquery(newest.values("code")[:1]),
-                  event_at=Subquery(newest.values("occurred_at")[:1]),
-                  event_note=Subquery(newest.values("description")[:1]))
+        .annotate(newest_event=Subquery(newest, output_field=JSONField()))
     )
 
 
@@ -321,8 +322,7 @@ class CarrierException(Rule):
 
     def matches(self, as_of, params):
         return _order_signals(exception_orders(as_of), Impact.Severity.SEVERE,
-                              event=F("event_code"), event_at=F("event_at"),
-                              event_note=F("event_note"))
+                              event=F("newest_event"))
 
     def candidates(self, as_of, params):
         return known_events(as_of).filter(code__in=EXCEPTION_CODES)
@@ -332,9 +332,9 @@ class CarrierException(Rule):
 
     def describe(self, facts):
         events = dict(ShipmentEvent.Code.choices)
+        code = (facts.get("event") or {}).get("code", "")
         return _("The carrier reported for order %(order)s: %(event)s.") % {
-            "order": facts.get("order", ""),
-            "event": str(events.get(facts.get("event"), facts.get("event", ""))).lower()}
+            "order": facts.get("order", ""), "event": str(events.get(code, code)).lower()}
 
 
 @register_rule
@@ -429,7 +429,7 @@ class RepeatedTrouble(Rule):
         )
 
     def candidates(self, as_of, params):
-        return self.problem_orders(as_of, params)
+        return None  # the problem orders are the rule's whole cost: not counted twice
 
     def title(self, facts):
         return _("Repeated trouble: %(count)s problem orders") % {

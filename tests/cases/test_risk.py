@@ -203,8 +203,8 @@ def test_a_carrier_exception_is_a_signal_until_the_order_arrives():
     signals = found("carrier_exception")
 
     assert set(signals) == {key(stuck), key(damaged)}
-    assert signals[key(stuck)]["facts"]["event"] == "exception"
-    assert signals[key(stuck)]["facts"]["event_note"] == "Address not found"
+    assert signals[key(stuck)]["facts"]["event"]["code"] == "exception"
+    assert signals[key(stuck)]["facts"]["event"]["note"] == "Address not found"
 
 
 # --- critical order watch -------------------------------------------------------------------
