@@ -33,6 +33,7 @@ from cases.models import (
     OutboundEmail,
     Priority,
     Remedy,
+    ShipmentEvent,
     SlaTarget,
 )
 from cases.selectors.customers import latest_shipment_events
@@ -312,6 +313,8 @@ def _when(value: object) -> str:
         moment = dt.datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
+    if timezone.is_naive(moment):  # SQLite's JSON keeps UTC times without an offset
+        moment = moment.replace(tzinfo=dt.UTC)
     return date_format(timezone.localtime(moment), "j M Y, H:i")
 
 
@@ -362,6 +365,8 @@ def event_facts(event: CaseEvent) -> list[Fact]:
                               _("%(hours)s hours") % {"hours": data["hours_to_resolution"]}))
     elif kind == CaseEvent.Kind.REOPENED and data.get("previous_outcome"):
         facts.append(Fact(_("Previous outcome"), _choice(Case.Outcome, data["previous_outcome"])))
+    elif kind == CaseEvent.Kind.SIGNAL:
+        facts.extend(_signal_facts(data))
     elif kind == CaseEvent.Kind.EMAIL:
         for key, label in (("to", _("To")), ("subject", _("Subject"))):
             if data.get(key):
@@ -370,6 +375,39 @@ def event_facts(event: CaseEvent) -> list[Fact]:
         facts.append(Fact(_("Orders"), _orders(data["orders"])))
     elif data.get("order"):
         facts.append(Fact(_("Order"), str(data["order"])))
+    return facts
+
+
+def _signal_facts(data: dict) -> list[Fact]:
+    """What a risk rule saw, and the impact it predicts, in words."""
+    from cases.risk import RULES  # the registry fills as apps load
+
+    rule = RULES.get(data.get("rule", ""))
+    facts = [Fact(_("Rule"), str(rule.label) if rule else data.get("rule", ""))]
+    if data.get("cleared"):
+        facts.append(Fact(_("Status"), _("cleared")))
+        return facts
+    seen = data.get("facts") or {}
+    predicted = data.get("predicted_impact") or {}
+    if predicted.get("value_at_stake"):
+        facts.append(Fact(_("Order value at stake"),
+                          _amount(predicted["value_at_stake"], predicted.get("currency"))))
+    if predicted.get("days_late"):
+        facts.append(Fact(_("Days late"), number_format(predicted["days_late"], 1)))
+    for key, label in (("promised", _("Promised")), ("estimate", _("Carrier's estimate")),
+                       ("last_scan", _("Last carrier scan"))):
+        if seen.get(key):
+            facts.append(Fact(label, _when(seen[key])))
+    event = seen.get("event")
+    if isinstance(event, dict) and event.get("code"):
+        note = f" ({event['note']})" if event.get("note") else ""
+        facts.append(Fact(_("Carrier reported"),
+                          _choice(ShipmentEvent.Code, event["code"]) + note))
+    if seen.get("problem_orders"):
+        facts.append(Fact(_("Problem orders"), _("%(count)s in %(days)s days") % {
+            "count": seen["problem_orders"], "days": seen.get("window_days", "")}))
+    if data.get("severity"):
+        facts.append(Fact(_("Severity"), _choice(Impact.Severity, data["severity"])))
     return facts
 
 

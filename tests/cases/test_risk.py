@@ -300,6 +300,22 @@ def test_a_run_opens_a_proactive_case_with_the_facts_at_the_runs_time():
     assert (stored.case, stored.detected_at, stored.cleared_at) == (case, NOW, None)
 
 
+def test_the_case_page_shows_what_the_rule_saw_and_the_predicted_impact(advocate_client):
+    from django.urls import reverse
+
+    enable("carrier_exception")
+    parcel = order(value=Decimal("1249.90"), currency="EUR")
+    scan(parcel, NOW - HOUR, code="damaged", description="Pallet <crushed>")
+    services.run_rule(key="carrier_exception", as_of=NOW)
+
+    page = advocate_client.get(reverse("cases:case", args=[Case.objects.get().pk]))
+
+    content = page.content.decode()
+    assert "Carrier exception" in content and "Proactive rule" in content
+    assert "Order value at stake" in content and "1,249.90 EUR" in content
+    assert "Damaged (Pallet &lt;crushed&gt;)" in content  # the carrier's text, escaped
+
+
 def test_running_again_finds_the_signal_already_there():
     enable("late_delivery")
     order(promised_delivery_at=NOW - DAY)
