@@ -123,6 +123,10 @@ def _upsert_customers(customers: Iterable, result: OrderUpsert) -> dict[str, Cus
         values = incoming.model_dump(exclude={"external_ref"})
         current = stored.get(ref)
         if current is not None:
+            # Only what the sender gave changes: an order posted with just the customer's
+            # reference and name keeps the email, language and segment the desk holds.
+            given = incoming.model_dump(exclude={"external_ref"}, exclude_unset=True)
+            values = {name: getattr(current, name) for name in CUSTOMER_FIELDS} | given
             if all(getattr(current, name) == values[name] for name in CUSTOMER_FIELDS):
                 continue
             result.customers_updated += 1

@@ -107,6 +107,19 @@ def test_upsert_updates_order_and_customer_by_external_ref(post):
     assert Customer.objects.count() == 1
 
 
+def test_an_order_naming_only_the_customer_keeps_what_the_desk_knows_of_them(post):
+    post("orders", order_payload())
+    brief = order_payload("O-2")
+    brief["customer"] = {"external_ref": "C-1", "name": "Giulia Bianchi"}
+
+    result = post("orders", brief).json()
+
+    customer = Customer.objects.get(external_ref="C-1")
+    assert result["customers_updated"] == 0
+    assert (customer.email, customer.language, customer.segment) == (
+        "giulia@example.com", "it", "restaurants")
+
+
 def test_batch_errors_name_index_and_field_and_write_nothing(post):
     batch = [
         order_payload("O-1"),
