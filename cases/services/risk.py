@@ -17,13 +17,15 @@ import logging
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
+from enum import Enum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from psycopg.types.json import Jsonb
 
 from cases import tasks
 from cases.models import (
@@ -202,18 +204,29 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[i
     it; returns how many cases were opened."""
     if not new_ids:
         return 0
-    signals = list(RiskSignal.objects.filter(pk__in=new_ids)
-                   .select_related("customer", "order").order_by("customer_id", "pk"))
+    # This run's new signals are the rule's open ones without a case: selected by that, not
+    # by a list of ten thousand ids, and only with the columns used here.
+    waiting = RiskSignal.objects.filter(rule=row, case__isnull=True, cleared_at__isnull=True)
+    signals = list(
+        waiting.select_related("customer", "order").order_by("customer_id", "pk").only(
+            "id", "rule_id", "customer_id", "order_id", "facts", "severity", "detected_at",
+            "customer__value_tier", "customer__language", "customer__email",
+            "customer__name", "order__external_ref", "order__value", "order__currency",
+            "order__critical", "order__promised_delivery_at",
+        )
+    )
     by_customer: dict[int, list[RiskSignal]] = defaultdict(list)
     for signal in signals:
         by_customer[signal.customer_id].append(signal)
+    customers = waiting.values("customer_id")
     # Lock the customers so that two rules finding trouble for one customer at once open
     # one case between them, not two.
-    list(Customer.objects.select_for_update().filter(pk__in=list(by_customer)).order_by("pk")
+    list(Customer.objects.select_for_update().filter(pk__in=customers).order_by("pk")
          .values_list("pk", flat=True))
     open_cases: dict[int, Case] = {}
-    for case in (Case.objects.filter(customer_id__in=list(by_customer),
-                                     status__in=Case.OPEN_STATUSES)
+    for case in (Case.objects.filter(customer_id__in=customers, status__in=Case.OPEN_STATUSES)
+                 .only("id", "customer_id", "priority", "priority_override_reason",
+                       "opened_at", "first_response_due_at", "due_at")
                  .order_by("customer_id", "-opened_at", "-pk")):
         open_cases.setdefault(case.customer_id, case)
     targets = {target.priority: target for target in SlaTarget.objects.all()}
@@ -237,7 +250,7 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[i
             case.first_response_due_at = as_of + dt.timedelta(hours=target.first_response_hours)
             case.due_at = as_of + dt.timedelta(hours=target.resolution_hours)
         new_cases.append((case, group))
-    Case.objects.bulk_create([case for case, _group in new_cases])
+    insert_rows(Case, [case for case, _group in new_cases])
 
     events: list[CaseEvent] = []
     links = []
@@ -259,7 +272,7 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[i
             ))
             if signal.order_id:
                 links.append(Case.orders.through(case_id=case.pk, order_id=signal.order_id))
-    CaseEvent.objects.bulk_create(events, batch_size=2000)
+    insert_rows(CaseEvent, events)
     Case.orders.through.objects.bulk_create(links, ignore_conflicts=True, batch_size=2000)
     _link_signals([(signal.pk, signal.case.pk) for signal in signals])
     _escalate(rule, attached, targets, as_of)
@@ -271,6 +284,42 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[i
     if rule.notify_team and opened:
         _alert_team(rule, row, run, opened + [case for case, _g in attached])
     return len(opened)
+
+
+def insert_rows(model: type[models.Model], objects: list[models.Model]) -> None:
+    """Insert many new rows and give them their ids. On PostgreSQL with ``COPY`` (ids taken
+    from the table's sequence first): ``bulk_create`` spent seconds turning ten thousand
+    cases and their events into SQL parameters. Elsewhere ``bulk_create``."""
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=2000)
+        return
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objects)],
+        )
+        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+            obj.pk = pk
+        fields = meta.concrete_fields
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row([_copy_value(field, getattr(obj, field.attname))
+                                for field in fields])
+    for obj in objects:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _copy_value(field: models.Field, value: object) -> object:
+    if isinstance(field, models.JSONField):
+        return Jsonb(value)
+    if isinstance(value, Enum):  # psycopg writes an enum by its name, not its value
+        return value.value
+    return value
 
 
 def _link_signals(pairs: list[tuple[int, int]], batch: int = 2000) -> None:
