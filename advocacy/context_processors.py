@@ -15,6 +15,7 @@ def navigation(request: HttpRequest) -> dict:
     items = [
         ("cases", _("Cases"), reverse("cases:queue")),
         ("customers", _("Customers"), reverse("cases:customers")),
+        ("rules", _("Rules"), reverse("cases:rules")),
         ("feedback", _("Feedback"), None),
         ("nps", _("NPS"), None),
         ("dashboard", _("Dashboard"), None),

@@ -1,5 +1,6 @@
 """Forms of the desk's pages: they check the shape of input; services check the rules."""
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,13 +11,26 @@ from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import flatatt
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from cases import selectors, services
-from cases.models import Case, Contact, Customer, Impact, Order, Priority, Remedy, SlaTarget
+from cases.models import (
+    Case,
+    Contact,
+    Customer,
+    Impact,
+    Order,
+    Priority,
+    Remedy,
+    RiskRule,
+    SlaTarget,
+    Team,
+)
+from cases.risk import RULES, Param, Rule
 from cases.services.desk import MANUAL_MOVES
 
 ORDER_CSV_COLUMN_HELP: dict[str, Promise] = {
@@ -603,3 +617,169 @@ class QueueBulkForm(forms.Form):
         """The user the cases go to: ``actor`` for "me", None for "nobody"."""
         owner = self.cleaned_data["owner"]
         return actor if owner == "me" else self.staff.get(owner)
+
+
+# --- the Rules page -----------------------------------------------------------------------
+
+
+class RuleParamField(forms.Field):
+    """One parameter of a risk rule, checked by the rule's own ``Param.clean``, so the
+    message next to the field is the one the service would give, naming the parameter."""
+
+    def __init__(self, *, name: str, param: Param, **kwargs) -> None:
+        super().__init__(
+            label=param.label, help_text=param.help,
+            widget=forms.NumberInput(attrs={"min": param.minimum, "max": param.maximum,
+                                            "step": 1, "inputmode": "numeric"}),
+            error_messages={"required": _("%(name)s needs a value.") % {"name": name}},
+            **kwargs,
+        )
+        self.name, self.param = name, param
+
+    def to_python(self, value: object) -> int | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return self.param.clean(self.name, value)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+
+class RuleForm(forms.Form):
+    """What a manager sets on one risk rule; ``settings()`` is what ``update_rule`` takes."""
+
+    enabled = forms.BooleanField(label=_("Enabled"), required=False)
+    owner_team = forms.TypedChoiceField(
+        label=_("Owner team"), coerce=int, empty_value=None, required=False,
+        help_text=_("The team whose queue gets this rule's cases."),
+    )
+    outreach = forms.BooleanField(
+        label=_("Proactive outreach"), required=False,
+        help_text=_("Email the customer at once, in their language, when a case opens "
+                    "(at most once per customer per day)."),
+    )
+
+    def __init__(self, *args, rule: Rule, row: RiskRule, teams: Sequence[Team],
+                 **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"rule-{rule.key}-%s")
+        super().__init__(*args, **kwargs)
+        self.rule = rule
+        self.teams = {team.pk: team for team in teams}
+        self.fields["owner_team"].choices = [
+            ("", _("No team: the general queue")), *((team.pk, team.name) for team in teams)]
+        self.initial.update(enabled=row.enabled, owner_team=row.owner_team_id,
+                            outreach=row.outreach)
+        for name, param in rule.params.items():
+            self.fields[f"param_{name}"] = RuleParamField(name=name, param=param)
+            self.initial[f"param_{name}"] = row.params.get(name, param.default)
+        flat_selects(self)
+
+    def parameters(self) -> list[forms.BoundField]:
+        return [self[f"param_{name}"] for name in self.rule.params]
+
+    def settings(self) -> "services.RuleSettings":
+        data = self.cleaned_data
+        return services.RuleSettings(
+            enabled=data["enabled"],
+            params={name: data[f"param_{name}"] for name in self.rule.params},
+            owner_team=self.teams.get(data["owner_team"]),
+            outreach=data["outreach"],
+        )
+
+
+class RulePeriodForm(forms.Form):
+    """The period of the proactivity figures, from the query string. A date that is not
+    one, or a period that ends before it starts, is reported and the default period is
+    shown: a bookmarked or edited link still opens the page."""
+
+    since = forms.DateField(
+        label=_("Cases opened from"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    until = forms.DateField(
+        label=_("to"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, data, **kwargs) -> None:
+        super().__init__(data, auto_id="period-%s", **kwargs)
+        self.default = selectors.default_period()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The period must end on or after the day it starts."))
+        return data
+
+    def period(self) -> tuple[dt.date, dt.date]:
+        """The chosen days (both included); the default period for what is missing or
+        wrong. The form shows the days used."""
+        if not self.is_valid():
+            return self.default
+        since = self.cleaned_data.get("since") or self.default[0]
+        until = self.cleaned_data.get("until") or self.default[1]
+        return (since, until) if since <= until else self.default
+
+
+OVERRIDE_LINE = re.compile(r"\s*([A-Za-z0-9_.]+)\s*=\s*(\S(?:.*\S)?)\s*")
+
+
+class BacktestForm(forms.Form):
+    """A replay of a past period: one rule or all of them, enabled or not, as of every step, with
+    parameters to try instead of the saved ones. The field names are ``start_backtest``'s
+    arguments, so its errors land next to their fields."""
+
+    rule_key = forms.ChoiceField(label=_("Rule"), required=False)
+    start = forms.DateTimeField(
+        label=_("From"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    end = forms.DateTimeField(
+        label=_("To"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    step = forms.IntegerField(
+        label=_("Step (hours)"), min_value=1,
+        help_text=_("The rules are evaluated as of every step through the period."),
+    )
+    params = forms.CharField(
+        label=_("Parameter overrides"), required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text=_("One KEY=VALUE a line, e.g. grace_hours=4, or RULE.KEY=VALUE for one "
+                    "rule. The saved parameters apply to the rest."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "backtest-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["rule_key"].choices = [
+            ("", _("Every rule")), *((key, rule.label) for key, rule in RULES.items())]
+        if not self.is_bound:
+            end = timezone.localtime().replace(minute=0, second=0, microsecond=0)
+            self.initial.update(start=end - dt.timedelta(days=7), end=end, step=1)
+        flat_selects(self)
+
+    def clean_params(self) -> dict[str, str]:
+        """``{"grace_hours": "4"}`` from the lines; the rule checks the values."""
+        overrides: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data["params"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            match = OVERRIDE_LINE.fullmatch(line)
+            if match is None:
+                raise ValidationError(
+                    _("Line %(number)s is not KEY=VALUE: “%(line)s”."),
+                    params={"number": number, "line": line.strip()}, code="invalid")
+            key, value = match.groups()
+            if key in overrides:
+                raise ValidationError(_("%(key)s is set twice."), params={"key": key},
+                                      code="invalid")
+            overrides[key] = value
+        return overrides
+
+    def arguments(self) -> dict:
+        """``start_backtest``'s keyword arguments, but for who asks."""
+        data = self.cleaned_data
+        return {"rule_key": data["rule_key"], "params": data["params"], "start": data["start"],
+                "end": data["end"], "step": dt.timedelta(hours=data["step"])}

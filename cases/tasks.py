@@ -52,3 +52,8 @@ def run_risk_rule(*, key: str, as_of: str | None = None) -> int:
 )
 def send_team_alert(*, alert_id: int) -> None:
     services.send_team_alert(alert_id=alert_id)
+
+
+@shared_task(acks_late=True)
+def run_risk_backtest(*, backtest_id: int) -> None:
+    services.run_backtest(backtest_id=backtest_id)

@@ -24,6 +24,12 @@ urlpatterns = [
     path("cases/<int:pk>/reopen/", views.case_reopen, name="case-reopen"),
     path("contacts/new/", views.contact_new_page, name="contact-new"),
     path("settings/desk/", views.desk_settings_page, name="desk-settings"),
+    # the proactive risk rules
+    path("rules/", views.rules_page, name="rules"),
+    path("rules/backtests/", views.rule_backtest_start, name="rule-backtest-start"),
+    path("rules/backtests/<int:pk>/", views.rule_backtest_page, name="rule-backtest"),
+    path("rules/<slug:key>/", views.rule_save, name="rule-save"),
+    path("rules/<slug:key>/run/", views.rule_run, name="rule-run"),
     # customers and intake
     path("customers/", views.customer_list_page, name="customers"),
     path("customers/<str:external_ref>/", views.customer_page, name="customer"),

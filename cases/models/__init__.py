@@ -26,7 +26,14 @@ from cases.models.organisation import (
     Team,
     TeamMembership,
 )
-from cases.models.risk import ProactiveOutreach, RiskRule, RiskSignal, RuleRun, TeamAlert
+from cases.models.risk import (
+    ProactiveOutreach,
+    RiskBacktest,
+    RiskRule,
+    RiskSignal,
+    RuleRun,
+    TeamAlert,
+)
 
 __all__ = [
     "ADVOCATES",
@@ -47,6 +54,7 @@ __all__ = [
     "Priority",
     "ProactiveOutreach",
     "Remedy",
+    "RiskBacktest",
     "RiskRule",
     "RiskSignal",
     "RuleRun",

@@ -7,6 +7,7 @@ customer is told at once) lives here, one ``RiskRule`` row per rule.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -132,7 +133,6 @@ class ProactiveOutreach(models.Model):
         return f"{self.customer_id} on {self.day}"
 
 
-
 class TeamAlert(models.Model):
     """An email to a team's address about cases a rule opened (critical orders): queued
     with the run, claimed by one worker, sent once."""
@@ -152,3 +152,41 @@ class TeamAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class RiskBacktest(models.Model):
+    """A replay of past data a manager asked for on the Rules page: run by a worker (it can
+    take minutes), its figures kept as the JSON of ``ReplayReport.as_dict``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    rule_key = models.CharField(
+        _("rule"), max_length=50, blank=True, help_text=_("Blank: every rule."))
+    params = models.JSONField(_("parameter overrides"), default=dict, blank=True)
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("to"))
+    step_minutes = models.PositiveIntegerField(_("step (minutes)"), default=60)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "enqueued_at"], name="backtest_status_idx")]
+        verbose_name = _("risk backtest")
+        verbose_name_plural = _("risk backtests")
+
+    def __str__(self) -> str:
+        return f"{self.rule_key or 'all rules'} {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"

@@ -25,6 +25,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "cases.view_remedy",
         "cases.view_contact",
         "cases.view_slatarget",
+        "cases.view_riskrule",
+        "cases.view_rulerun",
     ],
     MANAGERS: [
         "cases.view_case",
@@ -59,6 +61,10 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "cases.add_teammembership",
         "cases.change_teammembership",
         "cases.delete_teammembership",
+        "cases.view_riskrule",
+        "cases.change_riskrule",
+        "cases.view_rulerun",
+        "cases.view_risksignal",
     ],
 }
 

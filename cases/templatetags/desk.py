@@ -1,6 +1,8 @@
 """Template filters of the desk."""
 
 from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -11,3 +13,17 @@ def person(user) -> str:
     if user is None:
         return "—"
     return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def milliseconds(value: float | None) -> str:
+    """A run's duration for a table: "850 ms", "3.2 s", "4 min 5 s"; "—" when unknown."""
+    if value is None:
+        return "—"
+    if value < 1000:
+        return _("%(ms)s ms") % {"ms": number_format(value, 0)}
+    seconds = value / 1000
+    if seconds < 60:
+        return _("%(s)s s") % {"s": number_format(seconds, 1)}
+    minutes, seconds = divmod(round(seconds), 60)
+    return _("%(min)s min %(s)s s") % {"min": minutes, "s": seconds}

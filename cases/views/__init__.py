@@ -26,6 +26,13 @@ from cases.views.customers import (
     order_import_page,
 )
 from cases.views.queue import queue_bulk_action, queue_page
+from cases.views.rules import (
+    rule_backtest_page,
+    rule_backtest_start,
+    rule_run,
+    rule_save,
+    rules_page,
+)
 
 __all__ = [
     "api_key_revoke",
@@ -51,4 +58,9 @@ __all__ = [
     "order_import_page",
     "queue_bulk_action",
     "queue_page",
+    "rule_backtest_page",
+    "rule_backtest_start",
+    "rule_run",
+    "rule_save",
+    "rules_page",
 ]

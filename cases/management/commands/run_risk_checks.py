@@ -20,13 +20,13 @@ from cases.models import RuleRun
 from cases.risk import RULES
 
 
-def parse_moment(value: str) -> dt.datetime:
+def parse_moment(value: str, flag: str = "--now") -> dt.datetime:
     """An ISO 8601 time; without an offset it is taken in the desk's time zone."""
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         raise CommandError(
-            f"--now {value!r} is not an ISO 8601 time, e.g. 2026-11-20T14:00:00+01:00"
+            f"{flag} {value!r} is not an ISO 8601 time, e.g. 2026-11-20T14:00:00+01:00"
         ) from None
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
