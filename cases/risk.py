@@ -239,7 +239,7 @@ def exception_orders(as_of: dt.datetime) -> QuerySet[Order]:
 
 
 def _order_signals(orders: QuerySet[Order], critical_severity: int, **facts) -> QuerySet:
-    return orders.values(
+    return orders.order_by().values(
         "customer_id",
         subject_key=order_key(), order_id=F("pk"),
         severity=severity_by_value(critical_severity), facts=order_facts(**facts),
@@ -398,18 +398,21 @@ class RepeatedTrouble(Rule):
         trouble, as of ``as_of``."""
         since = as_of - dt.timedelta(days=params["window_days"])
         grace = dt.timedelta(hours=params["grace_hours"])
-        # Three indexed lookups (undelivered orders, deliveries in the window, exception
-        # events), then the orders placed in the window among them.
-        still_late = late_orders(as_of, params).values("pk")
+        # Three indexed lookups (undelivered orders past their promise, late deliveries in
+        # the window, exception events in the window), each narrowed to the orders placed in
+        # the window, so the orders table is only read by primary key afterwards.
+        placed = Q(ordered_at__gt=since, ordered_at__lte=as_of)
+        still_late = late_orders(as_of, params).filter(placed).values("pk")
         arrived_late = (
-            Order.objects.filter(delivered_at__gt=since, delivered_at__lte=as_of)
+            Order.objects.filter(placed, delivered_at__gt=since, delivered_at__lte=as_of)
+            # delivered_at > promised: the partial index of late deliveries
+            .filter(delivered_at__gt=F("promised_delivery_at"))
             .filter(delivered_at__gt=F("promised_delivery_at") + grace).values("pk")
         )
-        troubled = known_events(as_of).filter(
-            code__in=EXCEPTION_CODES, occurred_at__gt=since).values("order_id")
+        troubled = Order.objects.filter(placed, pk__in=known_events(as_of).filter(
+            code__in=EXCEPTION_CODES, occurred_at__gt=since).values("order_id")).values("pk")
         problems = still_late.order_by().union(arrived_late.order_by(), troubled.order_by())
-        return Order.objects.filter(pk__in=problems, ordered_at__gt=since,
-                                    ordered_at__lte=as_of)
+        return Order.objects.filter(placed, pk__in=problems)
 
     def matches(self, as_of, params):
         problems = self.problem_orders(as_of, params)

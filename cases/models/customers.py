@@ -121,6 +121,14 @@ class Order(models.Model):
                 name="order_delivered_idx",
                 condition=models.Q(delivered_at__isnull=False),
             ),
+            # Repeated trouble: the orders placed in a window, and the late deliveries in it
+            # (13 % of deliveries instead of all of them).
+            models.Index(fields=["ordered_at"], name="order_placed_idx"),
+            models.Index(
+                fields=["delivered_at"],
+                name="order_delivered_late_idx",
+                condition=models.Q(delivered_at__gt=models.F("promised_delivery_at")),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -129,23 +129,35 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime) -> di
     table = connection.ops.quote_name(RiskSignal._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {MATCHES_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {MATCHES_TABLE} AS {sql}", sql_params)
+        # The keys only: PostgreSQL then skips building the facts of matches it knows.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {MATCHES_TABLE} AS SELECT m.subject_key FROM ({sql}) m",  # noqa: S608 (our SQL; values are parameters)
+            sql_params,
+        )
         # Indexed, so clearing probes it instead of scanning it once per open signal.
         cursor.execute(f"CREATE INDEX {MATCHES_TABLE}_key ON {MATCHES_TABLE} (subject_key)")
         cursor.execute(f"SELECT count(*) FROM {MATCHES_TABLE}")  # noqa: S608
         (matched,) = cursor.fetchone()
-        cursor.execute(
-            f"""
-            INSERT INTO {table}
-                (rule_id, subject_key, customer_id, order_id, severity, facts, detected_at)
-            SELECT %s, m.subject_key, m.customer_id, m.order_id, m.severity, m.facts, %s
-            FROM {MATCHES_TABLE} m WHERE true
-            ON CONFLICT (rule_id, subject_key) DO NOTHING
-            RETURNING id
-            """,  # noqa: S608 (table names are ours; values are parameters)
-            [row.pk, as_of],
-        )
-        new_ids = [pk for (pk,) in cursor.fetchall()]
+        unseen = f"""
+            SELECT t.subject_key FROM {MATCHES_TABLE} t WHERE NOT EXISTS (
+                SELECT 1 FROM {table} s WHERE s.rule_id = %s AND s.subject_key = t.subject_key)
+        """  # noqa: S608 (table names are ours; values are parameters)
+        cursor.execute(f"SELECT count(*) FROM ({unseen}) u", [row.pk])  # noqa: S608
+        (new_count,) = cursor.fetchone()
+        if new_count:
+            # The new ones, facts and all: the rule's query again, joined to its unseen keys.
+            cursor.execute(
+                f"""
+                INSERT INTO {table}
+                    (rule_id, subject_key, customer_id, order_id, severity, facts, detected_at)
+                SELECT %s, m.subject_key, m.customer_id, m.order_id, m.severity, m.facts, %s
+                FROM ({sql}) m WHERE m.subject_key IN ({unseen})
+                ON CONFLICT (rule_id, subject_key) DO NOTHING
+                RETURNING id
+                """,  # noqa: S608
+                [row.pk, as_of, *sql_params, row.pk],
+            )
+        new_ids = [pk for (pk,) in cursor.fetchall()] if new_count else []
         cursor.execute(
             f"""
             UPDATE {table} SET cleared_at = %s

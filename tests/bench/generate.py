@@ -19,18 +19,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
+from types import SimpleNamespace
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from cases.models import Customer, Order, ShipmentEvent
-from cases.services import STATUS_BY_CODE
+from cases.services.orders import _apply_events
 
 SEED = 20261123
 CUSTOMERS = 100_000
 ORDERS = 1_000_000
 HISTORY_DAYS = 548  # 18 months of orders
-EVENT_SHARE = 0.30  # orders with one carrier event
 
 # The customer list search of the benchmark; about 1 customer in 40 carries this surname.
 SEARCH_FRAGMENT = "haugen"
@@ -142,11 +142,17 @@ CUSTOMER_COLUMNS = (
 ORDER_COLUMNS = (
     "id", "external_ref", "customer_id", "value", "currency", "critical", "ordered_at",
     "promised_delivery_at", "expected_delivery_at", "shipped_at", "delivered_at", "carrier",
-    "tracking_number", "status", "updated_at",
+    "tracking_number", "status", "updated_at", "last_scan_at",
 )
-LOST_CODES = [
-    ShipmentEvent.Code.LOST, ShipmentEvent.Code.DAMAGED, ShipmentEvent.Code.RETURNED_TO_SENDER,
+# 1 % of orders leave the warehouse and are never seen again (late, and staying late);
+# 0.5 % run into carrier trouble, of which failed attempts and exceptions recover later.
+STUCK_SHARE = 0.01
+TROUBLE_SHARE = 0.005
+TROUBLE_CODES = [
+    ShipmentEvent.Code.EXCEPTION, ShipmentEvent.Code.FAILED_ATTEMPT, ShipmentEvent.Code.DAMAGED,
+    ShipmentEvent.Code.LOST, ShipmentEvent.Code.RETURNED_TO_SENDER,
 ]
+RECOVERABLE_CODES = {ShipmentEvent.Code.EXCEPTION, ShipmentEvent.Code.FAILED_ATTEMPT}
 EVENT_COLUMNS = (
     "order_id", "order_ref", "tracking_number", "code", "occurred_at", "location",
     "description", "estimated_delivery_at", "received_at",
@@ -183,7 +189,8 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None
 
 
 def load_cases(scale: float, rng: random.Random, now: datetime) -> dict[str, int]:
-    """Customers, their orders in every delivery state, and one carrier event on 30%."""
+    """Customers, their orders in every delivery state, and about three carrier events an
+    order (the carrier's scans, trouble and delivery)."""
     expected = cases_expected(scale)
     customer_count = expected[Customer._meta.db_table]
     order_count = expected[Order._meta.db_table]
@@ -234,9 +241,9 @@ def load_cases(scale: float, rng: random.Random, now: datetime) -> dict[str, int
     def orders() -> Iterator[tuple]:
         for order_id, (ordered_at, customer_index) in enumerate(placed, start=1):
             profile = profiles[customer_index]
-            row, event = order_row(order_id, customer_index + 1, ordered_at, profile, rng, now)
-            if event is not None:
-                events.append(event)
+            row, order_events = order_row(order_id, customer_index + 1, ordered_at, profile,
+                                          rng, now)
+            events.extend(order_events)
             yield row
 
     copy_rows(Order._meta.db_table, ORDER_COLUMNS, orders())
@@ -272,50 +279,68 @@ def order_row(
     profile: CustomerProfile,
     rng: random.Random,
     now: datetime,
-) -> tuple[tuple, tuple | None]:
-    """One order in ``ORDER_COLUMNS`` order and its carrier event in ``EVENT_COLUMNS`` order
-    (or None), drawn so that every delivery state occurs: on time, at risk, late, delivered
-    on time, delivered late, lost, no promise. Status and expected delivery follow from the
-    event as ``services.refresh_delivery`` derives them, so a re-post changes nothing."""
+) -> tuple[tuple, list[tuple]]:
+    """One order in ``ORDER_COLUMNS`` order and its carrier events in ``EVENT_COLUMNS`` order,
+    drawn so that every delivery state occurs: on time, at risk, late, delivered on time,
+    delivered late, stuck, in carrier trouble, no promise. A shipped order has a first scan,
+    often a second one (with a new estimate when it runs late), often "out for delivery",
+    and "delivered" once it arrived: about three events an order. Only events that occurred
+    by ``now`` exist, each received minutes later. Status, expected delivery, delivery and
+    last scan follow from the events through ``services``' own ``_apply_events``, so the
+    engine's "live" columns say exactly what the events say."""
     lead = timedelta(days=rng.randint(2, 10))
     promised = None if rng.random() < 0.08 else ordered_at + lead
     deadline = promised or ordered_at + lead
     shipped = ordered_at + timedelta(days=rng.uniform(0.1, 3))
     fate = rng.random()
-    lost = fate < 0.01
-    if fate < 0.14:  # late: the carrier delivers days after the promise
+    arrival: datetime | None = None  # stuck (late, and staying late), or carrier trouble
+    if fate < STUCK_SHARE + TROUBLE_SHARE:
+        pass
+    elif fate < 0.15:  # late: the carrier delivers days after the promise
         arrival = deadline + timedelta(days=rng.uniform(1, 12))
     else:
         transit_days = rng.uniform(0.3, 1) * max(0.5, (deadline - shipped).days)
         arrival = shipped + timedelta(days=transit_days)
-    has_event = lost or rng.random() < EVENT_SHARE
 
-    shipped_at = delivered_at = estimated = None
-    expected = promised
-    occurred_at = min(shipped + timedelta(hours=rng.uniform(1, 48)), now)
+    hour = timedelta(hours=1)
+    scans: list[tuple[ShipmentEvent.Code, datetime, datetime | None]] = []
     if shipped > now:
-        status = Order.Status.PLACED
-        code, occurred_at = ShipmentEvent.Code.INFO_RECEIVED, ordered_at
-    elif lost:
-        shipped_at = shipped
-        code = rng.choice(LOST_CODES)
-        status = STATUS_BY_CODE[code]
-    elif arrival <= now:
-        shipped_at, delivered_at, status = shipped, arrival, Order.Status.DELIVERED
-        code, occurred_at = ShipmentEvent.Code.DELIVERED, arrival
+        if rng.random() < 0.5:
+            scans.append((ShipmentEvent.Code.INFO_RECEIVED, ordered_at + rng.uniform(0.1, 2) * hour,
+                          None))
     else:
-        shipped_at, status = shipped, Order.Status.SHIPPED
-        if arrival.date() > deadline.date():
-            estimated = arrival
-            code = rng.choice([ShipmentEvent.Code.DELAYED, ShipmentEvent.Code.IN_TRANSIT])
-        elif arrival - now < timedelta(days=1):
-            code = ShipmentEvent.Code.OUT_FOR_DELIVERY
+        first = shipped + rng.uniform(1, 12) * hour
+        scans.append((ShipmentEvent.Code.IN_TRANSIT, first, None))
+        if fate < STUCK_SHARE:
+            if rng.random() < 0.5:
+                scans.append((ShipmentEvent.Code.IN_TRANSIT, first + rng.uniform(6, 48) * hour,
+                              None))
+        elif fate < STUCK_SHARE + TROUBLE_SHARE:
+            code = rng.choice(TROUBLE_CODES)
+            trouble = first + rng.uniform(6, 72) * hour
+            scans.append((code, trouble, None))
+            if code in RECOVERABLE_CODES:  # a later attempt succeeds
+                arrival = trouble + rng.uniform(12, 96) * hour
+                scans.append((ShipmentEvent.Code.OUT_FOR_DELIVERY, arrival - 2 * hour, None))
+                scans.append((ShipmentEvent.Code.DELIVERED, arrival, None))
         else:
-            code = ShipmentEvent.Code.IN_TRANSIT
-        if has_event:
-            status = STATUS_BY_CODE[code]
-            expected = estimated or promised
+            middle = first + (arrival - first) * rng.uniform(0.3, 0.7)
+            if arrival.date() > deadline.date() and rng.random() < 0.7:
+                scans.append((rng.choice([ShipmentEvent.Code.DELAYED,
+                                          ShipmentEvent.Code.IN_TRANSIT]), middle, arrival))
+            elif rng.random() < 0.6:
+                scans.append((ShipmentEvent.Code.IN_TRANSIT, middle, None))
+            if rng.random() < 0.6:
+                scans.append((ShipmentEvent.Code.OUT_FOR_DELIVERY,
+                              arrival - rng.uniform(1, 6) * hour, None))
+            scans.append((ShipmentEvent.Code.DELIVERED, arrival, None))
+    scans = sorted(scan for scan in scans if scan[1] <= now)
 
+    shipped_at = shipped if shipped <= now else None
+    order = SimpleNamespace(promised_delivery_at=promised, shipped_at=shipped_at,
+                            delivered_at=None)
+    _apply_events(order, [SimpleNamespace(code=code, occurred_at=at, estimated_delivery_at=eta)
+                          for code, at, eta in scans])
     currency = profile.currency if rng.random() < 0.9 else rng.choice(CURRENCIES)
     value = rng.lognormvariate(0, 0.9) * profile.mean_value
     carrier = tracking = ""
@@ -323,7 +348,7 @@ def order_row(
         carrier = rng.choice(CARRIERS)
         tracking = f"{carrier[:2].upper()}{order_id:010d}"
     order_ref = f"ORD-{order_id:08d}"
-    order = (
+    row = (
         order_id,
         order_ref,
         customer_id,
@@ -332,28 +357,21 @@ def order_row(
         rng.random() < 0.05,
         ordered_at,
         promised,
-        expected,
+        order.expected_delivery_at,
         shipped_at,
-        delivered_at,
+        order.delivered_at,
         carrier,
         tracking,
-        status.value,
-        delivered_at or shipped_at or ordered_at,
+        order.status.value,
+        order.last_scan_at or shipped_at or ordered_at,
+        order.last_scan_at,
     )
-    if not has_event:
-        return order, None
-    event = (
-        order_id,
-        order_ref,
-        tracking,
-        code.value,
-        occurred_at,
-        rng.choice(CITIES),
-        "",
-        estimated,
-        min(occurred_at + timedelta(minutes=rng.uniform(1, 30)), now),
-    )
-    return order, event
+    events = [
+        (order_id, order_ref, tracking, code.value, at, rng.choice(CITIES), "", eta,
+         min(at + timedelta(minutes=rng.uniform(1, 30)), now))
+        for code, at, eta in scans
+    ]
+    return row, events
 
 
 CASES = Generator(

@@ -120,6 +120,9 @@ TEAMS = {  # team -> the customer languages it serves
 }
 RULE_LABELS = {"late_delivery": "Late critical order", "damaged_or_lost": "Carrier problem",
                "churn_risk": "Falling order volume"}
+# The rule that opened a proactive case of each kind (``Case.opened_by_rule``).
+RULE_KEYS = {"late_delivery": "late_delivery", "damaged_or_lost": "carrier_exception",
+             "churn_risk": "repeated_trouble"}
 SYSTEM_LABELS = {"nps": "NPS survey", "feedback": "Feedback form"}
 GREETINGS = {"en": "Dear", "it": "Gentile", "nb": "Hei", "ro": "Stimată/Stimate"}
 PRODUCTS = ["combi oven", "espresso machine", "blast chiller", "dough mixer", "dishwasher",
@@ -747,6 +750,7 @@ class Writer:
             _at(plan.opened + resolution_hours * HOUR), _at(story.first_response),
             _at(story.first_contact), _at(plan.resolved), _at(plan.closed), plan.outcome,
             story.resolution, story.reaction, story.version,
+            RULE_KEYS.get(plan.kind, "") if plan.origin == "proactive" else "",
         ))
         for position in plan.orders:
             self.rows.case_orders.append((plan.id, self.orders.ids[position]))
@@ -1012,7 +1016,7 @@ CASE_COLUMNS = (
     "id", "customer_id", "title", "description", "kind", "origin", "status", "priority",
     "priority_override_reason", "owner_id", "team_id", "opened_at", "first_response_due_at",
     "due_at", "first_response_at", "first_customer_contact_at", "resolved_at", "closed_at",
-    "outcome", "resolution", "customer_reaction", "version",
+    "outcome", "resolution", "customer_reaction", "version", "opened_by_rule",
 )
 EVENT_COLUMNS = ("case_id", "created_at", "kind", "actor_kind", "actor_id", "actor_label",
                  "message", "data")

@@ -13,6 +13,8 @@ from django.core.management import CommandError, call_command
 
 from cases import selectors, services
 from cases.models import Case, CaseEvent, Contact, RiskBacktest, RiskSignal, RuleRun
+from cases.risk import RULES
+from cases.services.replay import RuleStatement
 from tests.cases.factories import CustomerFactory, OrderFactory, ShipmentEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +253,13 @@ def test_a_backtest_whose_worker_died_is_asked_for_again(manager):
 
     backtest.refresh_from_db()
     assert backtest.status == RiskBacktest.Status.DONE
+
+
+@pytest.mark.parametrize("key", sorted(RULES))
+def test_a_rule_compiled_once_gives_the_sql_compiled_at_each_step(key):
+    params = RULES[key].clean_params({})
+    statement = RuleStatement(key, params)
+
+    for moment in (START, START + 7 * HOUR + dt.timedelta(minutes=13), END):
+        sql, values = RULES[key].matches(moment, params).query.sql_with_params()
+        assert statement.at(moment) == (sql, list(values))
