@@ -88,9 +88,17 @@ class Rule:
     default_priority: ClassVar[int] = Priority.NORMAL
     notify_team: ClassVar[bool] = False  # tell the owner team at once (critical orders)
 
-    def matches(self, as_of: dt.datetime, params: dict[str, int]) -> QuerySet:
+    def matches(self, as_of: dt.datetime, params: dict[str, int],
+                since: dt.datetime | None = None) -> QuerySet:
         """The signals as of ``as_of``: a ``values()`` queryset with ``subject_key``,
-        ``customer_id``, ``order_id`` (or None), ``severity`` (1 to 4) and ``facts``."""
+        ``customer_id``, ``order_id`` (or None), ``severity`` (1 to 4) and ``facts``.
+
+        With ``since`` (earlier than ``as_of``) a rule *may* leave out subjects that
+        already matched as of ``since``: the result must hold every subject that matches as
+        of ``as_of`` and did not as of ``since``, and nothing that does not match as of
+        ``as_of``. A replay, which only wants each subject's first match, then reads a
+        narrow index range per step instead of every open order. A rule that ignores
+        ``since`` is correct, only slower to replay."""
         raise NotImplementedError
 
     def candidates(self, as_of: dt.datetime, params: dict[str, int]) -> QuerySet | None:
@@ -166,9 +174,17 @@ def order_facts(**extra) -> JSONObject:
     )
 
 
-def late_orders(as_of: dt.datetime, params: dict[str, int]) -> QuerySet[Order]:
+def late_orders(as_of: dt.datetime, params: dict[str, int],
+                since: dt.datetime | None = None) -> QuerySet[Order]:
+    """Not delivered as of ``as_of`` and past the promise by the grace period. With
+    ``since``: only those whose grace ran out after it, or placed after it (a delivery
+    only clears)."""
     grace = dt.timedelta(hours=params["grace_hours"])
-    return open_orders(as_of).filter(promised_delivery_at__lt=as_of - grace)
+    orders = open_orders(as_of).filter(promised_delivery_at__lt=as_of - grace)
+    if since is not None:
+        orders = orders.filter(Q(promised_delivery_at__gte=since - grace)
+                               | Q(ordered_at__gt=since))
+    return orders
 
 
 def latest_estimate(as_of: dt.datetime) -> Subquery:
@@ -221,11 +237,16 @@ def at_risk_orders(as_of: dt.datetime, params: dict[str, int]) -> QuerySet[Order
     )
 
 
-def exception_orders(as_of: dt.datetime) -> QuerySet[Order]:
+def exception_orders(as_of: dt.datetime, since: dt.datetime | None = None) -> QuerySet[Order]:
     """Orders with a carrier exception, failed attempt, damage, loss or return on record.
-    An exception or failed attempt clears when the order arrives; the others stay."""
-    reported = known_events(as_of).filter(code__in=EXCEPTION_CODES)
-    troubled = reported.filter(order=OuterRef("pk"))
+    An exception or failed attempt clears when the order arrives; the others stay. With
+    ``since``: only orders whose trouble became known after it, the only ones that can
+    have started matching since (a delivery only clears)."""
+    every_report = known_events(as_of).filter(code__in=EXCEPTION_CODES)
+    troubled = every_report.filter(order=OuterRef("pk"))
+    reported = every_report
+    if since is not None:  # (a carrier's events happen after the order was placed)
+        reported = every_report.filter(Q(occurred_at__gt=since) | Q(received_at__gt=since))
     lasting = troubled.filter(code__in=("damaged", "lost", "returned_to_sender"))
     delivered = Q(delivered_at__isnull=False, delivered_at__lte=as_of)
     newest = troubled.order_by("-occurred_at").values(
@@ -260,8 +281,8 @@ class LateDelivery(Rule):
     case_kind = Case.Kind.LATE_DELIVERY
     default_priority = Priority.NORMAL
 
-    def matches(self, as_of, params):
-        return _order_signals(late_orders(as_of, params), Impact.Severity.SEVERE)
+    def matches(self, as_of, params, since=None):
+        return _order_signals(late_orders(as_of, params, since), Impact.Severity.SEVERE)
 
     def candidates(self, as_of, params):
         return open_orders(as_of).filter(promised_delivery_at__lt=as_of)
@@ -289,7 +310,7 @@ class AtRisk(Rule):
     case_kind = Case.Kind.LATE_DELIVERY
     default_priority = Priority.NORMAL
 
-    def matches(self, as_of, params):
+    def matches(self, as_of, params, since=None):
         orders = at_risk_orders(as_of, params)
         return _order_signals(orders, Impact.Severity.MODERATE, reason=F("reason"),
                               estimate=F("estimate"), last_scan=F("last_scan"))
@@ -320,8 +341,8 @@ class CarrierException(Rule):
     case_kind = Case.Kind.DAMAGED_OR_LOST
     default_priority = Priority.HIGH
 
-    def matches(self, as_of, params):
-        return _order_signals(exception_orders(as_of), Impact.Severity.SEVERE,
+    def matches(self, as_of, params, since=None):
+        return _order_signals(exception_orders(as_of, since), Impact.Severity.SEVERE,
                               event=F("newest_event"))
 
     def candidates(self, as_of, params):
@@ -353,12 +374,16 @@ class CriticalOrderWatch(Rule):
     default_priority = Priority.URGENT
     notify_team = True
 
-    def matches(self, as_of, params):
+    def matches(self, as_of, params, since=None):
         late = late_orders(as_of, params).filter(critical=True).values("pk")
         risky = at_risk_orders(as_of, params).filter(critical=True).values("pk")
         troubled = exception_orders(as_of).filter(critical=True).values("pk")
+        # The reason is named from every late and troubled order; which orders count can
+        # be narrowed to those that became late or troubled since ``since``.
+        new_late = late_orders(as_of, params, since).filter(critical=True).values("pk")
+        new_trouble = exception_orders(as_of, since).filter(critical=True).values("pk")
         orders = Order.objects.filter(
-            pk__in=late.order_by().union(risky.order_by(), troubled.order_by())
+            pk__in=new_late.order_by().union(risky.order_by(), new_trouble.order_by())
         ).annotate(reason=SqlCase(
             When(pk__in=troubled, then=Value("carrier_exception")),
             When(pk__in=late, then=Value("late")),
@@ -393,29 +418,46 @@ class RepeatedTrouble(Rule):
     case_kind = Case.Kind.CHURN_RISK
     default_priority = Priority.HIGH
 
-    def problem_orders(self, as_of, params) -> QuerySet[Order]:
+    def problem_orders(self, as_of, params, since=None) -> QuerySet[Order]:
         """Orders placed in the window that were late, arrived late or had carrier
-        trouble, as of ``as_of``."""
-        since = as_of - dt.timedelta(days=params["window_days"])
+        trouble, as of ``as_of``; with ``since``, only those of customers with a problem
+        order that became one after it (or was placed after it): a customer's count can
+        only have grown through such an order, since the window moving on only drops
+        orders."""
+        window = as_of - dt.timedelta(days=params["window_days"])
         grace = dt.timedelta(hours=params["grace_hours"])
         # Three indexed lookups (undelivered orders past their promise, late deliveries in
         # the window, exception events in the window), each narrowed to the orders placed in
         # the window, so the orders table is only read by primary key afterwards.
-        placed = Q(ordered_at__gt=since, ordered_at__lte=as_of)
+        placed = Q(ordered_at__gt=window, ordered_at__lte=as_of)
         still_late = late_orders(as_of, params).filter(placed).values("pk")
         arrived_late = (
-            Order.objects.filter(placed, delivered_at__gt=since, delivered_at__lte=as_of)
+            Order.objects.filter(placed, delivered_at__gt=window, delivered_at__lte=as_of)
             # delivered_at > promised: the partial index of late deliveries
             .filter(delivered_at__gt=F("promised_delivery_at"))
             .filter(delivered_at__gt=F("promised_delivery_at") + grace).values("pk")
         )
-        troubled = Order.objects.filter(placed, pk__in=known_events(as_of).filter(
-            code__in=EXCEPTION_CODES, occurred_at__gt=since).values("order_id")).values("pk")
+        reports = known_events(as_of).filter(code__in=EXCEPTION_CODES, occurred_at__gt=window)
+        troubled = Order.objects.filter(placed, pk__in=reports.values("order_id")).values("pk")
         problems = still_late.order_by().union(arrived_late.order_by(), troubled.order_by())
-        return Order.objects.filter(placed, pk__in=problems)
+        orders = Order.objects.filter(placed, pk__in=problems)
+        if since is not None:
+            newly = (
+                late_orders(as_of, params, since).filter(placed).values("customer_id")
+                .order_by()
+                .union(
+                    arrived_late.filter(delivered_at__gt=since).values("customer_id")
+                    .order_by(),
+                    Order.objects.filter(placed, pk__in=reports.filter(
+                        Q(occurred_at__gt=since) | Q(received_at__gt=since)).values(
+                        "order_id")).values("customer_id").order_by(),
+                )
+            )
+            orders = orders.filter(customer_id__in=newly)
+        return orders
 
-    def matches(self, as_of, params):
-        problems = self.problem_orders(as_of, params)
+    def matches(self, as_of, params, since=None):
+        problems = self.problem_orders(as_of, params, since)
         return (
             problems.values("customer_id")
             .annotate(problems=Count("pk"), latest=Max("ordered_at"))

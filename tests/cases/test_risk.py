@@ -392,7 +392,7 @@ class Broken(Rule):
     description = "Raises."
     case_kind = Case.Kind.OTHER
 
-    def matches(self, as_of, params):
+    def matches(self, as_of, params, since=None):
         raise RuntimeError("the carrier feed is down")
 
 
