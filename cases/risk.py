@@ -181,9 +181,10 @@ def late_orders(as_of: dt.datetime, params: dict[str, int],
     only clears)."""
     grace = dt.timedelta(hours=params["grace_hours"])
     orders = open_orders(as_of).filter(promised_delivery_at__lt=as_of - grace)
-    if since is not None:
-        orders = orders.filter(Q(promised_delivery_at__gte=since - grace)
-                               | Q(ordered_at__gt=since))
+    if since is not None:  # two narrow index ranges (order_promised_idx, order_placed_idx)
+        orders = orders.filter(
+            Q(promised_delivery_at__gte=since - grace, promised_delivery_at__lt=as_of - grace)
+            | Q(ordered_at__gt=since, ordered_at__lte=as_of))
     return orders
 
 
@@ -207,18 +208,43 @@ def is_live(as_of: dt.datetime) -> bool:
     return as_of >= timezone.now() - LIVE_WINDOW
 
 
-def at_risk_orders(as_of: dt.datetime, params: dict[str, int]) -> QuerySet[Order]:
+def at_risk_orders(as_of: dt.datetime, params: dict[str, int],
+                   since: dt.datetime | None = None) -> QuerySet[Order]:
     """Not late yet, but the carrier's newest estimate is after the promise, or the parcel
     has not been scanned for hours while in transit, or it has not left close to the
     promised date.
 
     In the present the newest estimate and scan come from the order's own columns (kept by
     ``refresh_delivery``); as of a past moment, from the events known then (one index probe
-    per open order on ``shipment_order_recent_idx``). Tests check both give one answer."""
-    silent = as_of - dt.timedelta(hours=params["silent_hours"])
+    per open order on ``shipment_order_recent_idx``). Tests check both give one answer.
+
+    With ``since``, only the orders for which something that can start a match happened
+    after it: placed; shipped; the carrier's silence or the ship-by time running out
+    (its scans and shipping ``silent_hours`` ago, its promise ``ship_by_hours`` ahead); an
+    event becoming known (a new estimate). Everything else only ends a match: a delivery,
+    a scan, the promise passing."""
+    silence = dt.timedelta(hours=params["silent_hours"])
+    silent = as_of - silence
     ship_by = as_of + dt.timedelta(hours=params["ship_by_hours"])
     shipped = Q(shipped_at__isnull=False, shipped_at__lte=as_of)
     orders = open_orders(as_of).filter(promised_delivery_at__gte=as_of)
+    if since is not None:
+        events = ShipmentEvent.objects.filter(
+            Q(occurred_at__gt=since, occurred_at__lte=as_of)
+            | Q(received_at__gt=since, received_at__lte=as_of)
+            | Q(occurred_at__gte=since - silence, occurred_at__lt=silent)
+        ).values("order_id")
+        # Each a narrow index range; their union (a few hundred orders an hour) drives.
+        narrow = [
+            Q(ordered_at__gt=since, ordered_at__lte=as_of),
+            Q(shipped_at__gt=since, shipped_at__lte=as_of),
+            Q(shipped_at__gte=since - silence, shipped_at__lt=silent),
+            Q(promised_delivery_at__gte=since + (ship_by - as_of),
+              promised_delivery_at__lt=ship_by),
+        ]
+        touched = events.order_by().union(
+            *(Order.objects.filter(condition).values("pk").order_by() for condition in narrow))
+        orders = orders.filter(pk__in=touched)
     if is_live(as_of):
         orders = orders.annotate(estimate=F("expected_delivery_at"), last_scan=F("last_scan_at"))
     else:
@@ -311,7 +337,7 @@ class AtRisk(Rule):
     default_priority = Priority.NORMAL
 
     def matches(self, as_of, params, since=None):
-        orders = at_risk_orders(as_of, params)
+        orders = at_risk_orders(as_of, params, since)
         return _order_signals(orders, Impact.Severity.MODERATE, reason=F("reason"),
                               estimate=F("estimate"), last_scan=F("last_scan"))
 
@@ -376,12 +402,12 @@ class CriticalOrderWatch(Rule):
 
     def matches(self, as_of, params, since=None):
         late = late_orders(as_of, params).filter(critical=True).values("pk")
-        risky = at_risk_orders(as_of, params).filter(critical=True).values("pk")
         troubled = exception_orders(as_of).filter(critical=True).values("pk")
         # The reason is named from every late and troubled order; which orders count can
         # be narrowed to those that became late or troubled since ``since``.
         new_late = late_orders(as_of, params, since).filter(critical=True).values("pk")
         new_trouble = exception_orders(as_of, since).filter(critical=True).values("pk")
+        risky = at_risk_orders(as_of, params, since).filter(critical=True).values("pk")
         orders = Order.objects.filter(
             pk__in=new_late.order_by().union(risky.order_by(), new_trouble.order_by())
         ).annotate(reason=SqlCase(
@@ -439,22 +465,29 @@ class RepeatedTrouble(Rule):
         )
         reports = known_events(as_of).filter(code__in=EXCEPTION_CODES, occurred_at__gt=window)
         troubled = Order.objects.filter(placed, pk__in=reports.values("order_id")).values("pk")
-        problems = still_late.order_by().union(arrived_late.order_by(), troubled.order_by())
-        orders = Order.objects.filter(placed, pk__in=problems)
-        if since is not None:
-            newly = (
-                late_orders(as_of, params, since).filter(placed).values("customer_id")
-                .order_by()
-                .union(
-                    arrived_late.filter(delivered_at__gt=since).values("customer_id")
-                    .order_by(),
-                    Order.objects.filter(placed, pk__in=reports.filter(
-                        Q(occurred_at__gt=since) | Q(received_at__gt=since)).values(
-                        "order_id")).values("customer_id").order_by(),
-                )
+        if since is None:
+            problems = still_late.order_by().union(arrived_late.order_by(),
+                                                   troubled.order_by())
+            return Order.objects.filter(placed, pk__in=problems)
+        # The few customers with an order that became a problem during the step, and each
+        # one's orders in the window read through order_customer_idx.
+        newly = (
+            late_orders(as_of, params, since).filter(placed).values("customer_id")
+            .order_by()
+            .union(
+                arrived_late.filter(delivered_at__gt=since).values("customer_id").order_by(),
+                Order.objects.filter(placed, pk__in=reports.filter(
+                    Q(occurred_at__gt=since) | Q(received_at__gt=since)).values(
+                    "order_id")).values("customer_id").order_by(),
             )
-            orders = orders.filter(customer_id__in=newly)
-        return orders
+        )
+        open_then = Q(delivered_at__isnull=True) | Q(delivered_at__gt=as_of)
+        return Order.objects.filter(placed, customer_id__in=newly).filter(
+            Q(open_then, promised_delivery_at__lt=as_of - grace)
+            | (Q(delivered_at__gt=window, delivered_at__lte=as_of)
+               & Q(delivered_at__gt=F("promised_delivery_at") + grace))
+            | Q(pk__in=reports.values("order_id"))
+        )
 
     def matches(self, as_of, params, since=None):
         problems = self.problem_orders(as_of, params, since)
