@@ -285,10 +285,6 @@ RUNNING_WORK_TIMEOUT = env_int("RUNNING_WORK_TIMEOUT", 900)
 SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60)
 # Proactive risk checks: beat runs every enabled rule this often (seconds).
 RISK_CHECK_INTERVAL = env_int("RISK_CHECK_INTERVAL", 300)
-# A run starts from the rule's last successful run when that was at most this long before
-# (seconds) and with the same settings; otherwise it evaluates the rule in full.
-RISK_INCREMENTAL = env_bool("RISK_INCREMENTAL", True)
-RISK_INCREMENTAL_MAX_GAP = env_int("RISK_INCREMENTAL_MAX_GAP", 24 * 3600)
 
 # Intake limits.
 ORDER_BATCH_LIMIT = 1000

@@ -40,7 +40,7 @@ from django.db.models.functions import Cast, Concat, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, Impact, Order, Priority, RiskSignal, ShipmentEvent
+from cases.models import Case, Impact, Order, Priority, ShipmentEvent
 
 # Evaluations within this window of the clock count as "the present" (see ``is_live``).
 LIVE_WINDOW = dt.timedelta(minutes=5)
@@ -89,8 +89,7 @@ class Rule:
     notify_team: ClassVar[bool] = False  # tell the owner team at once (critical orders)
 
     def matches(self, as_of: dt.datetime, params: dict[str, int],
-                since: dt.datetime | None = None,
-                among: QuerySet[RiskSignal] | None = None) -> QuerySet:
+                since: dt.datetime | None = None) -> QuerySet:
         """The signals as of ``as_of``: a ``values()`` queryset with ``subject_key``,
         ``customer_id``, ``order_id`` (or None), ``severity`` (1 to 4) and ``facts``.
 
@@ -99,11 +98,7 @@ class Rule:
         of ``as_of`` and did not as of ``since``, and nothing that does not match as of
         ``as_of``. A replay, which only wants each subject's first match, then reads a
         narrow index range per step instead of every open order. A rule that ignores
-        ``since`` is correct, only slower to replay.
-
-        With ``among`` (signals of this rule), only those signals' subjects: the engine
-        checks which of its open signals still hold without evaluating the rule in full.
-        Ignoring it is wrong: the engine would take every match for a still-open signal."""
+        ``since`` is correct, only slower to replay."""
         raise NotImplementedError
 
     def candidates(self, as_of: dt.datetime, params: dict[str, int]) -> QuerySet | None:
@@ -290,11 +285,6 @@ def exception_orders(as_of: dt.datetime, since: dt.datetime | None = None) -> Qu
     )
 
 
-def among_orders(orders: QuerySet[Order], among: QuerySet[RiskSignal] | None) -> QuerySet[Order]:
-    """``orders`` narrowed to the orders of ``among`` (all of them when None)."""
-    return orders if among is None else orders.filter(pk__in=among.values("order_id"))
-
-
 def _order_signals(orders: QuerySet[Order], critical_severity: int, **facts) -> QuerySet:
     return orders.order_by().values(
         "customer_id",
@@ -317,9 +307,8 @@ class LateDelivery(Rule):
     case_kind = Case.Kind.LATE_DELIVERY
     default_priority = Priority.NORMAL
 
-    def matches(self, as_of, params, since=None, among=None):
-        return _order_signals(among_orders(late_orders(as_of, params, since), among),
-                              Impact.Severity.SEVERE)
+    def matches(self, as_of, params, since=None):
+        return _order_signals(late_orders(as_of, params, since), Impact.Severity.SEVERE)
 
     def candidates(self, as_of, params):
         return open_orders(as_of).filter(promised_delivery_at__lt=as_of)
@@ -347,8 +336,8 @@ class AtRisk(Rule):
     case_kind = Case.Kind.LATE_DELIVERY
     default_priority = Priority.NORMAL
 
-    def matches(self, as_of, params, since=None, among=None):
-        orders = among_orders(at_risk_orders(as_of, params, since), among)
+    def matches(self, as_of, params, since=None):
+        orders = at_risk_orders(as_of, params, since)
         return _order_signals(orders, Impact.Severity.MODERATE, reason=F("reason"),
                               estimate=F("estimate"), last_scan=F("last_scan"))
 
@@ -378,9 +367,8 @@ class CarrierException(Rule):
     case_kind = Case.Kind.DAMAGED_OR_LOST
     default_priority = Priority.HIGH
 
-    def matches(self, as_of, params, since=None, among=None):
-        return _order_signals(among_orders(exception_orders(as_of, since), among),
-                              Impact.Severity.SEVERE,
+    def matches(self, as_of, params, since=None):
+        return _order_signals(exception_orders(as_of, since), Impact.Severity.SEVERE,
                               event=F("newest_event"))
 
     def candidates(self, as_of, params):
@@ -412,17 +400,14 @@ class CriticalOrderWatch(Rule):
     default_priority = Priority.URGENT
     notify_team = True
 
-    def matches(self, as_of, params, since=None, among=None):
-        def critical(orders: QuerySet[Order]) -> QuerySet:
-            return among_orders(orders, among).filter(critical=True).values("pk")
-
-        late = critical(late_orders(as_of, params))
-        troubled = critical(exception_orders(as_of))
+    def matches(self, as_of, params, since=None):
+        late = late_orders(as_of, params).filter(critical=True).values("pk")
+        troubled = exception_orders(as_of).filter(critical=True).values("pk")
         # The reason is named from every late and troubled order; which orders count can
         # be narrowed to those that became late or troubled since ``since``.
-        new_late = critical(late_orders(as_of, params, since))
-        new_trouble = critical(exception_orders(as_of, since))
-        risky = critical(at_risk_orders(as_of, params, since))
+        new_late = late_orders(as_of, params, since).filter(critical=True).values("pk")
+        new_trouble = exception_orders(as_of, since).filter(critical=True).values("pk")
+        risky = at_risk_orders(as_of, params, since).filter(critical=True).values("pk")
         orders = Order.objects.filter(
             pk__in=new_late.order_by().union(risky.order_by(), new_trouble.order_by())
         ).annotate(reason=SqlCase(
@@ -459,12 +444,12 @@ class RepeatedTrouble(Rule):
     case_kind = Case.Kind.CHURN_RISK
     default_priority = Priority.HIGH
 
-    def problem_orders(self, as_of, params, since=None, among=None) -> QuerySet[Order]:
+    def problem_orders(self, as_of, params, since=None) -> QuerySet[Order]:
         """Orders placed in the window that were late, arrived late or had carrier
         trouble, as of ``as_of``; with ``since``, only those of customers with a problem
         order that became one after it (or was placed after it): a customer's count can
         only have grown through such an order, since the window moving on only drops
-        orders. With ``among``, only the orders of those signals' customers."""
+        orders."""
         window = as_of - dt.timedelta(days=params["window_days"])
         grace = dt.timedelta(hours=params["grace_hours"])
         # Three indexed lookups (undelivered orders past their promise, late deliveries in
@@ -480,38 +465,32 @@ class RepeatedTrouble(Rule):
         )
         reports = known_events(as_of).filter(code__in=EXCEPTION_CODES, occurred_at__gt=window)
         troubled = Order.objects.filter(placed, pk__in=reports.values("order_id")).values("pk")
-        if since is None and among is None:
+        if since is None:
             problems = still_late.order_by().union(arrived_late.order_by(),
                                                    troubled.order_by())
             return Order.objects.filter(placed, pk__in=problems)
-        # The few customers with an order that became a problem during the step (or the
-        # customers of ``among``), and each one's orders in the window read through
-        # order_customer_idx.
-        if among is not None:
-            customers = among.values("customer_id")
-        else:
-            customers = (
-                late_orders(as_of, params, since).filter(placed).values("customer_id")
-                .order_by()
-                .union(
-                    arrived_late.filter(delivered_at__gt=since).values("customer_id")
-                    .order_by(),
-                    Order.objects.filter(placed, pk__in=reports.filter(
-                        Q(occurred_at__gt=since) | Q(received_at__gt=since)).values(
-                        "order_id")).values("customer_id").order_by(),
-                )
+        # The few customers with an order that became a problem during the step, and each
+        # one's orders in the window read through order_customer_idx.
+        newly = (
+            late_orders(as_of, params, since).filter(placed).values("customer_id")
+            .order_by()
+            .union(
+                arrived_late.filter(delivered_at__gt=since).values("customer_id").order_by(),
+                Order.objects.filter(placed, pk__in=reports.filter(
+                    Q(occurred_at__gt=since) | Q(received_at__gt=since)).values(
+                    "order_id")).values("customer_id").order_by(),
             )
+        )
         open_then = Q(delivered_at__isnull=True) | Q(delivered_at__gt=as_of)
-        orders = Order.objects.filter(placed, customer_id__in=customers)
-        return orders.filter(
+        return Order.objects.filter(placed, customer_id__in=newly).filter(
             Q(open_then, promised_delivery_at__lt=as_of - grace)
             | (Q(delivered_at__gt=window, delivered_at__lte=as_of)
                & Q(delivered_at__gt=F("promised_delivery_at") + grace))
             | Q(pk__in=reports.values("order_id"))
         )
 
-    def matches(self, as_of, params, since=None, among=None):
-        problems = self.problem_orders(as_of, params, since, among)
+    def matches(self, as_of, params, since=None):
+        problems = self.problem_orders(as_of, params, since)
         return (
             problems.values("customer_id")
             .annotate(problems=Count("pk"), latest=Max("ordered_at"))

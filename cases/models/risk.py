@@ -95,10 +95,6 @@ class RuleRun(models.Model):
     signals_open = models.PositiveIntegerField(default=0)
     signals_cleared = models.PositiveIntegerField(default=0)
     cases_opened = models.PositiveIntegerField(default=0)
-    incremental = models.BooleanField(
-        default=False,
-        help_text=_("Started from the rule's previous run instead of evaluating it in full."),
-    )
     error = models.TextField(blank=True)
 
     class Meta:

@@ -123,33 +123,9 @@ def run_enabled_rules(*, as_of: dt.datetime | None = None,
     return [run_rule(key=key, as_of=as_of) for key in chosen if key in RULES]
 
 
-def _since(row: RiskRule, run: RuleRun, as_of: dt.datetime) -> dt.datetime | None:
-    """The moment of the rule's last successful run, when this run may start from it: a
-    run with the same settings, before this moment and not too long before. None: evaluate
-    the rule in full."""
-    if not settings.RISK_INCREMENTAL:
-        return None
-    last = (RuleRun.objects.filter(rule=row, status=RuleRun.Status.SUCCEEDED)
-            .exclude(pk=run.pk).order_by("-started_at", "-pk").only("as_of", "started_at")
-            .first())
-    if (last is None or last.started_at < row.updated_at or not last.as_of <= as_of
-            or as_of - last.as_of > dt.timedelta(seconds=settings.RISK_INCREMENTAL_MAX_GAP)):
-        return None
-    return last.as_of
-
-
 def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime) -> dict:
-    """Store what the rule finds as of ``as_of``, clear what it no longer finds.
-
-    In full, the rule's matches are every match. Incrementally (its last successful run
-    was at ``since``, with the same settings), they are the subjects that may have started
-    matching since then (``matches(since=…)``: narrow index ranges) and those of its open
-    signals that still match (``matches(among=…)``): every match that is new, and every
-    open signal that holds, without evaluating the rule over every order again. Both give
-    the same signals (a test compares them run by run)."""
     params = rule.clean_params(row.params)
-    since = _since(row, run, as_of)
-    sql, sql_params = rule.matches(as_of, params, since=since).query.sql_with_params()
+    sql, sql_params = rule.matches(as_of, params).query.sql_with_params()
     table = connection.ops.quote_name(RiskSignal._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {MATCHES_TABLE}")
@@ -158,16 +134,6 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime) -> di
             f"CREATE TEMPORARY TABLE {MATCHES_TABLE} AS SELECT m.subject_key FROM ({sql}) m",  # noqa: S608 (our SQL; values are parameters)
             sql_params,
         )
-        if since is not None:
-            open_signals = RiskSignal.objects.filter(rule=row, cleared_at__isnull=True)
-            held, held_params = rule.matches(
-                as_of, params, among=open_signals).query.sql_with_params()
-            cursor.execute(
-                f"INSERT INTO {MATCHES_TABLE} (subject_key) SELECT m.subject_key FROM ({held}) m "  # noqa: S608
-                f"WHERE NOT EXISTS (SELECT 1 FROM {MATCHES_TABLE} t "
-                f"WHERE t.subject_key = m.subject_key)",
-                held_params,
-            )
         # Indexed, so clearing probes it instead of scanning it once per open signal.
         cursor.execute(f"CREATE INDEX {MATCHES_TABLE}_key ON {MATCHES_TABLE} (subject_key)")
         cursor.execute(f"SELECT count(*) FROM {MATCHES_TABLE}")  # noqa: S608
@@ -203,14 +169,14 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime) -> di
         )
         cleared_ids = [pk for (pk,) in cursor.fetchall()]
         cursor.execute(f"DROP TABLE {MATCHES_TABLE}")
-    candidates = None if since is not None else rule.candidates(as_of, params)
+    candidates = rule.candidates(as_of, params)
     examined = matched if candidates is None else candidates.count()
     opened = _act_on_new_signals(rule, row, run, new_ids, as_of)
     _note_cleared(rule, cleared_ids, as_of)
     return {
         "rows_examined": examined, "signals_new": len(new_ids),
         "signals_open": matched - len(new_ids), "signals_cleared": len(cleared_ids),
-        "cases_opened": opened, "incremental": since is not None,
+        "cases_opened": opened,
     }
 
 

@@ -309,34 +309,3 @@ def test_the_incremental_replay_finds_what_full_evaluation_finds(seed):
     assert len(full.detections) > 20  # the history gives every rule something to find
     assert {key for key, _subject in full.detections} == set(RULES)
     assert fast.as_dict() == full.as_dict()
-
-
-@pytest.mark.parametrize("seed", [4, 5])
-def test_runs_that_start_from_the_last_one_keep_the_signals_full_runs_would(seed):
-    """The engine, run every three hours through a random history, starting each run from
-    the previous one: at every step each rule's open signals are exactly what evaluating
-    it in full finds (less signals it cleared earlier, which stay cleared), and every
-    signal was detected at the step full evaluation first finds it."""
-    random_history(seed)
-    step = 3 * HOUR
-    moments = [START + step * number for number in range(int((END - START) / step) + 1)]
-    cleared: set[tuple[str, str]] = set()
-    for moment in moments:
-        runs = services.run_enabled_rules(as_of=moment, keys=list(RULES))
-        assert [run.status for run in runs] == ["succeeded"] * len(RULES)
-        signals = list(RiskSignal.objects.select_related("rule"))
-        for key, rule in RULES.items():
-            params = rule.clean_params(services.rule_row(key).params)
-            full = {row["subject_key"] for row in rule.matches(moment, params)}
-            held = {signal.subject_key for signal in signals
-                    if signal.rule.key == key and signal.cleared_at is None}
-            earlier = {subject for rule_key, subject in cleared if rule_key == key}
-            assert held == full - earlier, (key, moment)
-        cleared = {(signal.rule.key, signal.subject_key) for signal in signals
-                   if signal.cleared_at is not None}
-
-    assert RuleRun.objects.filter(incremental=True).count() == len(RULES) * (len(moments) - 1)
-    assert cleared  # deliveries cleared some signals on the way
-    report = services.replay_risk(start=START, end=END, step=step, incremental=False)
-    assert {(signal.rule.key, signal.subject_key): signal.detected_at
-            for signal in RiskSignal.objects.select_related("rule")} == report.detections
