@@ -124,8 +124,10 @@ class Order(models.Model):
             # Repeated trouble: the orders placed in a window, and the late deliveries in it
             # (13 % of deliveries instead of all of them).
             models.Index(fields=["ordered_at"], name="order_placed_idx"),
-            # Replays: the orders whose promise (plus grace) runs out within one step.
+            # Replays: the orders whose promise (plus grace) runs out, or that shipped or
+            # went silent, within one step.
             models.Index(fields=["promised_delivery_at"], name="order_promised_idx"),
+            models.Index(fields=["shipped_at"], name="order_shipped_idx"),
             models.Index(
                 fields=["delivered_at"],
                 name="order_delivered_late_idx",
