@@ -52,7 +52,7 @@ def risk_rules() -> QuerySet[RiskRule]:
     on (rule, started_at)."""
     runs = RuleRun.objects.filter(rule=OuterRef("pk")).order_by("-started_at", "-pk")
     return (
-        RiskRule.objects.select_related("owner_team")
+        RiskRule.objects.select_related("owner_team", "updated_by")
         .annotate(
             last_success_at=Subquery(
                 runs.filter(status=RuleRun.Status.SUCCEEDED).values("finished_at")[:1]),

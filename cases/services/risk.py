@@ -76,8 +76,9 @@ def sync_rules() -> list[RiskRule]:
     return [rule_row(key) for key in RULES]
 
 
-def update_rule(*, key: str, changes: RuleSettings) -> RiskRule:
-    """Save a manager's settings; a bad parameter is refused with a message naming it."""
+def update_rule(*, key: str, changes: RuleSettings, actor=None) -> RiskRule:
+    """Save a manager's settings, with who changed them; a bad parameter is refused with a
+    message naming it."""
     rule = get_rule(key)
     try:
         params = rule.clean_params(changes.params)
@@ -86,6 +87,7 @@ def update_rule(*, key: str, changes: RuleSettings) -> RiskRule:
     row = rule_row(key)
     row.enabled, row.params = changes.enabled, params
     row.owner_team, row.outreach = changes.owner_team, changes.outreach
+    row.updated_by = actor
     row.save()
     return row
 

@@ -86,7 +86,7 @@ def rule_save(request: HttpRequest, key: str) -> HttpResponse:
                     teams=selectors.teams())
     if form.is_valid():
         try:
-            services.update_rule(key=key, changes=form.settings())
+            services.update_rule(key=key, changes=form.settings(), actor=request.user)
         except ValidationError as error:
             add_service_error(form, error)
         else:

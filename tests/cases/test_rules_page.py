@@ -134,15 +134,15 @@ def test_saving_and_running_only_accept_posts(manager_client):
 # --- changing a rule ------------------------------------------------------------------------
 
 
-def test_a_manager_saves_a_rules_settings(manager_client):
+def test_a_manager_saves_a_rules_settings(manager_client, manager):
     north = Team.objects.create(name="North")
 
     response = manager_client.post(save_url(), settings_post(
         param_grace_hours="6", owner_team=str(north.pk), outreach="on"), follow=True)
 
     row = RiskRule.objects.get(key="late_delivery")
-    assert (row.enabled, row.params, row.owner_team, row.outreach) == (
-        True, {"grace_hours": 6}, north, True)
+    assert (row.enabled, row.params, row.owner_team, row.outreach, row.updated_by) == (
+        True, {"grace_hours": 6}, north, True, manager)
     assert response.redirect_chain == [(f"{RULES_URL}#rule-late_delivery", 302)]
     assert "“Late delivery” is saved." in response.content.decode()
     shown = card(response, "late_delivery")
@@ -150,6 +150,7 @@ def test_a_manager_saves_a_rules_settings(manager_client):
     assert f'<option value="{north.pk}" selected>North</option>' in shown
     assert ('id="rule-late_delivery-enabled" '
             'aria-describedby="rule-late_delivery-enabled_helptext" checked') in shown
+    assert f"Settings last changed by {manager.get_full_name()} on" in shown
 
 
 def test_a_manager_switches_a_rule_off(manager_client):
