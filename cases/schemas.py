@@ -162,6 +162,8 @@ class CaseOut(Schema):
     due_at: datetime | None
     first_response_at: datetime | None
     first_customer_contact_at: datetime | None
+    caught_before_complaint: bool | None
+    lead_hours: float | None
     resolved_at: datetime | None
     outcome: str
 

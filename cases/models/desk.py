@@ -157,6 +157,21 @@ class Case(models.Model):
         return reverse("cases:case", args=[self.pk])
 
     @property
+    def lead_hours(self) -> float | None:
+        """Hours between opening the case and the customer's first contact: positive when
+        the desk was ahead, negative when the customer had to ask first; None while the
+        customer has not been in touch."""
+        if self.first_customer_contact_at is None or self.opened_at is None:
+            return None
+        return round((self.first_customer_contact_at - self.opened_at).total_seconds() / 3600, 1)
+
+    @property
+    def caught_before_complaint(self) -> bool | None:
+        """Opened before the customer's first contact; None without a contact."""
+        lead = self.lead_hours
+        return None if lead is None else self.opened_at < self.first_customer_contact_at
+
+    @property
     def number(self) -> int:
         return self.pk
 

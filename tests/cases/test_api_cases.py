@@ -58,6 +58,9 @@ def test_case_fields(get):
     assert item["order_refs"] == ["SO-9"]
     assert item["owner"] == "ada"
     assert item["first_customer_contact_at"] is not None
+    # The customer called an hour before the case was opened: not caught before complaint.
+    assert item["caught_before_complaint"] is False
+    assert item["lead_hours"] == pytest.approx(-1.0, abs=0.1)
     assert item["resolved_at"] is None and item["outcome"] == ""
     assert {"opened_at", "priority", "priority_label", "due_at"} <= set(item)
 

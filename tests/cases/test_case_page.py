@@ -747,3 +747,19 @@ def test_pages_survive_records_whose_staff_member_is_gone(advocate_client, case,
 
     assert page.status_code == brief.status_code == 200
     assert "Proposed by —" in page.content.decode()
+
+
+@pytest.mark.parametrize(("contact_hours_after", "shown"), [
+    (21, "caught before complaint, 21 h ahead"),
+    (-2, "the customer asked first"),
+])
+def test_the_case_says_whether_we_reached_the_customer_first(
+    advocate_client, case, contact_hours_after, shown
+):
+    Case.objects.filter(pk=case.pk).update(
+        first_customer_contact_at=case.opened_at + timedelta(hours=contact_hours_after))
+
+    content = advocate_client.get(case.get_absolute_url()).content.decode()
+
+    facts = content[content.index("Customer first asked"):]
+    assert shown in facts[:facts.index("</dd>")]
