@@ -15,6 +15,7 @@ from cases.models import (
     ShipmentEvent,
 )
 from cases.schemas import OrderIn, ShipmentEventIn
+from cases.services.bulk import update_rows
 
 CUSTOMER_FIELDS = ("name", "email", "language", "company", "segment")
 ORDER_STATE = (
@@ -219,7 +220,7 @@ def refresh_delivery(*, order_refs: Sequence[str]) -> None:
         if [getattr(order, name) for name in fields] != before:
             order.updated_at = timezone.now()
             changed.append(order)
-    Order.objects.bulk_update(changed, [*fields, "updated_at"], batch_size=500)
+    update_rows(Order, changed, [*fields, "updated_at"])
 
 
 def _apply_events(order: Order, events: Sequence[ShipmentEvent]) -> None:
