@@ -46,6 +46,8 @@ from cases.models import Case, Impact, Order, Priority, ShipmentEvent
 LIVE_WINDOW = dt.timedelta(minutes=5)
 # Carrier events that mean the parcel is in trouble, not merely slow.
 EXCEPTION_CODES = ("exception", "failed_attempt", "damaged", "lost", "returned_to_sender")
+# Of those, the troubles a delivery does not end.
+LASTING_CODES = ("damaged", "lost", "returned_to_sender")
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,7 @@ def exception_orders(as_of: dt.datetime, since: dt.datetime | None = None) -> Qu
     reported = every_report
     if since is not None:  # (a carrier's events happen after the order was placed)
         reported = every_report.filter(Q(occurred_at__gt=since) | Q(received_at__gt=since))
-    lasting = troubled.filter(code__in=("damaged", "lost", "returned_to_sender"))
+    lasting = troubled.filter(code__in=LASTING_CODES)
     delivered = Q(delivered_at__isnull=False, delivered_at__lte=as_of)
     newest = troubled.order_by("-occurred_at").values(
         event=JSONObject(code=F("code"), at=F("occurred_at"), note=F("description")))[:1]

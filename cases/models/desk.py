@@ -168,8 +168,9 @@ class Case(models.Model):
     @property
     def caught_before_complaint(self) -> bool | None:
         """Opened before the customer's first contact; None without a contact."""
-        lead = self.lead_hours
-        return None if lead is None else self.opened_at < self.first_customer_contact_at
+        if self.first_customer_contact_at is None:
+            return None
+        return self.opened_at < self.first_customer_contact_at
 
     @property
     def number(self) -> int:

@@ -212,7 +212,7 @@ def proactivity(*, since: dt.date, until: dt.date) -> Proactivity:
     elif caught_keys:
         leads: dict[str, list[float]] = {}
         for key, value in cases.filter(caught).values_list("opened_by_rule", lead):
-            leads.setdefault(key, []).append(value.total_seconds() / 3600)
+            leads.setdefault(key, []).append(_hours(value))
         medians = {key: statistics.median(values) for key, values in leads.items()}
         overall_median = statistics.median(
             [value for values in leads.values() for value in values])

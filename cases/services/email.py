@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from cases import tasks
 from cases.models import Case, CaseEvent, OutboundEmail, Remedy, Team
 from cases.services.desk import _event, _locked, record_first_response
-from cases.services.pending import register_pending_work
+from cases.services.pending import register_pending_work, requeue_waiting
 
 TEMPLATES = {
     "late_delivery": gettext_lazy("Your order is late: what we are doing"),
@@ -179,9 +179,6 @@ def requeue_stale_emails() -> int:
         failure="Interrupted while sending: check with the customer before sending again.",
     )
     waiting = Q(status=OutboundEmail.Status.PENDING, enqueued_at__lt=stale)
-    ids = list(OutboundEmail.objects.filter(waiting).values_list("pk", flat=True)[:1000])
-    ids = [pk for pk in ids
-           if OutboundEmail.objects.filter(waiting, pk=pk).update(enqueued_at=now)]
-    for pk in ids:
-        tasks.send_customer_email.delay(email_id=pk)
-    return len(ids)
+    return requeue_waiting(OutboundEmail, waiting,
+                           lambda pk: tasks.send_customer_email.delay(email_id=pk),
+                           enqueued_at=now)

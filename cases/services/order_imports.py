@@ -21,7 +21,7 @@ from cases.models import (
 )
 from cases.schemas import OrderIn
 from cases.services.orders import CUSTOMER_FIELDS, upsert_orders
-from cases.services.pending import register_pending_work
+from cases.services.pending import register_pending_work, requeue_waiting
 
 ORDER_CSV_COLUMNS = (
     "external_ref",
@@ -206,14 +206,8 @@ def requeue_stale_order_imports() -> int:
     waiting_too_long = Q(status=OrderImport.Status.PENDING, enqueued_at__lt=stale) | Q(
         status=OrderImport.Status.RUNNING, started_at__lt=lost
     )
-    ids = list(OrderImport.objects.filter(waiting_too_long).values_list("pk", flat=True)[:1000])
-    # Filtered again: an import a worker claimed meanwhile is no longer waiting.
-    ids = [
-        pk for pk in ids
-        if OrderImport.objects.filter(waiting_too_long, pk=pk).update(
-            status=OrderImport.Status.PENDING, enqueued_at=now
-        )
-    ]
-    for pk in ids:
-        tasks.import_orders.delay(order_import_id=pk)
-    return len(ids)
+    return requeue_waiting(
+        OrderImport, waiting_too_long,
+        lambda pk: tasks.import_orders.delay(order_import_id=pk),
+        status=OrderImport.Status.PENDING, enqueued_at=now,
+    )

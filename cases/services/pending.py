@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import models
+
 
 @dataclass
 class Sweep:
@@ -25,6 +27,19 @@ def register_pending_work(name: str) -> Callable[[Callable[[], int]], Callable[[
         return function
 
     return register
+
+
+def requeue_waiting(model: type[models.Model], waiting: models.Q,
+                    enqueue: Callable[[int], object], *, limit: int = 1000,
+                    **changes: object) -> int:
+    """Enqueue again the rows matching ``waiting`` (at most ``limit``), each after an UPDATE
+    that sets ``changes`` and checks ``waiting`` once more: a row a worker claimed meanwhile
+    is left to it. Returns how many were enqueued."""
+    ids = list(model.objects.filter(waiting).values_list("pk", flat=True)[:limit])
+    ids = [pk for pk in ids if model.objects.filter(waiting, pk=pk).update(**changes)]
+    for pk in ids:
+        enqueue(pk)
+    return len(ids)
 
 
 def sweep_pending_work() -> Sweep:

@@ -38,15 +38,14 @@ from django.utils.translation import gettext as _
 
 from cases import tasks
 from cases.models import Contact, Order, RiskBacktest, RiskRule, ShipmentEvent
-from cases.risk import RULES, is_live
-from cases.services.pending import register_pending_work
+from cases.risk import LASTING_CODES, RULES, is_live
+from cases.services.pending import register_pending_work, requeue_waiting
 
 logger = logging.getLogger(__name__)
 
 REPLAY_TABLE = "risk_replay_first"
 # A year at one-hour steps; beyond that a replay is a mistake, not a question.
 MAX_STEPS = 24 * 366
-LASTING_CODES = ("damaged", "lost", "returned_to_sender")
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,6 @@ class RuleReplay:
     caught_before_contact: int  # of those, found before the first contact
     median_lead_hours: float | None  # over the caught ones
     false_alarms: int  # orders that arrived on time after all
-    leads: list[float] = field(default_factory=list, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -82,10 +80,7 @@ class ReplayReport:
             "start": self.start.isoformat(), "end": self.end.isoformat(),
             "step_minutes": int(self.step.total_seconds() // 60), "steps": self.steps,
             "params": self.params,
-            "rules": [
-                {key: value for key, value in asdict(rule).items() if key != "leads"}
-                for rule in self.rules
-            ],
+            "rules": [asdict(rule) for rule in self.rules],
         }
 
 
@@ -100,8 +95,13 @@ class ReplayPlan:
 
     @property
     def moments(self) -> list[dt.datetime]:
-        count = int((self.end - self.start) / self.step) + 1
-        return [self.start + self.step * number for number in range(count)]
+        return [self.start + self.step * number
+                for number in range(step_count(self.start, self.end, self.step))]
+
+
+def step_count(start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> int:
+    """The moments from ``start`` to ``end``, both included, ``step`` apart."""
+    return int((end - start) / step) + 1
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -129,12 +129,12 @@ def plan_replay(*, start: dt.datetime, end: dt.datetime, step: dt.timedelta,
         errors["end"] = _("A replay looks at recorded history: the period must end by now.")
     if step <= dt.timedelta(0):
         errors["step"] = _("The step must be longer than zero.")
-    elif end > start and (end - start) / step + 1 > MAX_STEPS:
+    elif end > start and step_count(start, end, step) > MAX_STEPS:
         errors["step"] = _(
             "From %(start)s to %(end)s in steps of %(step)s is %(count)s steps; at most "
             "%(max)s are allowed: make the step longer or the period shorter."
         ) % {"start": start.isoformat(), "end": end.isoformat(), "step": step,
-             "count": f"{int((end - start) / step) + 1:,}", "max": f"{MAX_STEPS:,}"}
+             "count": f"{step_count(start, end, step):,}", "max": f"{MAX_STEPS:,}"}
     if errors:
         raise ValidationError(errors)
     try:
@@ -290,12 +290,11 @@ def _judge(cursor, plan: ReplayPlan) -> tuple[list[RuleReplay], dict]:
     now = timezone.now()
     tallies = {key: {"signals": 0, "problems": 0, "contact": 0, "caught": 0, "false": 0,
                      "leads": []} for key in plan.params}
-    convert = partial(_moment, connection.vendor)
     detections = {}
     for key, subject, order_id, detected, promised, delivered, troubled, contact in (
             cursor.fetchall()):
         detected, promised, delivered, contact = map(
-            convert, (detected, promised, delivered, contact))
+            _moment, (detected, promised, delivered, contact))
         detections[key, subject] = detected
         tally = tallies[key]
         tally["signals"] += 1
@@ -323,14 +322,14 @@ def _judge(cursor, plan: ReplayPlan) -> tuple[list[RuleReplay], dict]:
             caught_before_contact=tally["caught"],
             median_lead_hours=(round(statistics.median(tally["leads"]), 1)
                                if tally["leads"] else None),
-            false_alarms=tally["false"], leads=tally["leads"],
+            false_alarms=tally["false"],
         )
         for key, tally in tallies.items()
     ]
     return rules, detections
 
 
-def _moment(vendor: str, value) -> dt.datetime | None:
+def _moment(value) -> dt.datetime | None:
     """A datetime from a raw row: aware on PostgreSQL, text (UTC) on SQLite."""
     if value is None or isinstance(value, dt.datetime):
         return value if value is None or timezone.is_aware(value) else value.replace(
@@ -391,9 +390,6 @@ def requeue_stale_backtests() -> int:
     lost = now - dt.timedelta(seconds=settings.RUNNING_WORK_TIMEOUT)
     waiting = (Q(status=RiskBacktest.Status.PENDING, enqueued_at__lt=stale)
                | Q(status=RiskBacktest.Status.RUNNING, started_at__lt=lost))
-    ids = list(RiskBacktest.objects.filter(waiting).values_list("pk", flat=True)[:100])
-    ids = [pk for pk in ids if RiskBacktest.objects.filter(waiting, pk=pk).update(
-        status=RiskBacktest.Status.PENDING, enqueued_at=now, started_at=None)]
-    for pk in ids:
-        tasks.run_risk_backtest.delay(backtest_id=pk)
-    return len(ids)
+    return requeue_waiting(
+        RiskBacktest, waiting, lambda pk: tasks.run_risk_backtest.delay(backtest_id=pk),
+        limit=100, status=RiskBacktest.Status.PENDING, enqueued_at=now, started_at=None)
