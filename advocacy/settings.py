@@ -285,6 +285,11 @@ RUNNING_WORK_TIMEOUT = env_int("RUNNING_WORK_TIMEOUT", 900)
 SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60)
 # Proactive risk checks: beat runs every enabled rule this often (seconds).
 RISK_CHECK_INTERVAL = env_int("RISK_CHECK_INTERVAL", 300)
+# Runs in between re-check only the orders changed since the previous run (from this many
+# seconds earlier, for application and database clocks that disagree); a full run at least
+# every RISK_FULL_RUN_INTERVAL seconds.
+RISK_RECHECK_MARGIN = env_int("RISK_RECHECK_MARGIN", 5)
+RISK_FULL_RUN_INTERVAL = env_int("RISK_FULL_RUN_INTERVAL", 3600)
 
 # Intake limits.
 ORDER_BATCH_LIMIT = 1000

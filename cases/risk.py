@@ -89,6 +89,8 @@ class Rule:
     case_kind: ClassVar[str]
     default_priority: ClassVar[int] = Priority.NORMAL
     notify_team: ClassVar[bool] = False  # tell the owner team at once (critical orders)
+    # What a signal is about: "order" (subject ids are order pks) or "customer".
+    subject: ClassVar[str] = "order"
 
     def matches(self, as_of: dt.datetime, params: dict[str, int],
                 since: dt.datetime | None = None) -> QuerySet:
@@ -102,6 +104,37 @@ class Rule:
         narrow index range per step instead of every open order. A rule that ignores
         ``since`` is correct, only slower to replay."""
         raise NotImplementedError
+
+    def recheck(self, as_of: dt.datetime, params: dict[str, int], among: Any) -> QuerySet:
+        """The signals as of ``as_of`` among these subjects only (``among``: an expression
+        of subject ids usable as ``pk__in=among``, such as a subquery): what a live run
+        asks about the few orders that changed since the last run. Must give the same rows
+        as ``matches`` restricted to ``among``; a rule whose ``matches`` reads more than
+        it needs when narrowed afterwards overrides this."""
+        return self.matches(as_of, params).filter(pk__in=among)
+
+    def expiring(self, as_of: dt.datetime, params: dict[str, int],
+                 since: dt.datetime) -> QuerySet | None:
+        """Subject ids whose match may have *ended* between ``since`` and ``as_of`` by the
+        passing of time alone, with no data changed (at risk: the promise passed). A live
+        run re-checks them with the subjects whose data changed. None when time alone ends
+        no match."""
+        return None
+
+    def subjects_of(self, orders: QuerySet[Order], as_of: dt.datetime,
+                    params: dict[str, int]) -> QuerySet:
+        """The subject ids a change to these orders (an ``Order`` queryset) may concern: a
+        live run re-checks them. By default every order (or its customer); a rule may leave
+        out those it can tell at a glance neither match now nor have an open signal."""
+        if self.subject == "customer":
+            return Order.objects.filter(pk__in=orders).values("customer_id")
+        return orders.values("pk")
+
+    def open_signals(self) -> QuerySet:
+        """This rule's signals not yet cleared."""
+        from cases.models import RiskSignal
+
+        return RiskSignal.objects.filter(rule__key=self.key, cleared_at__isnull=True)
 
     def candidates(self, as_of: dt.datetime, params: dict[str, int]) -> QuerySet | None:
         """The rows the rule had to look at (its run history reports how many); None when
@@ -177,12 +210,14 @@ def order_facts(**extra) -> JSONObject:
 
 
 def late_orders(as_of: dt.datetime, params: dict[str, int],
-                since: dt.datetime | None = None) -> QuerySet[Order]:
+                since: dt.datetime | None = None, among: Any = None) -> QuerySet[Order]:
     """Not delivered as of ``as_of`` and past the promise by the grace period. With
     ``since``: only those whose grace ran out after it, or placed after it (a delivery
-    only clears)."""
+    only clears). With ``among``: only those orders."""
     grace = dt.timedelta(hours=params["grace_hours"])
     orders = open_orders(as_of).filter(promised_delivery_at__lt=as_of - grace)
+    if among is not None:
+        orders = orders.filter(pk__in=among)
     if since is not None:  # two narrow index ranges (order_promised_idx, order_placed_idx)
         orders = orders.filter(
             Q(promised_delivery_at__gte=since - grace, promised_delivery_at__lt=as_of - grace)
@@ -211,7 +246,7 @@ def is_live(as_of: dt.datetime) -> bool:
 
 
 def at_risk_orders(as_of: dt.datetime, params: dict[str, int],
-                   since: dt.datetime | None = None) -> QuerySet[Order]:
+                   since: dt.datetime | None = None, among: Any = None) -> QuerySet[Order]:
     """Not late yet, but the carrier's newest estimate is after the promise, or the parcel
     has not been scanned for hours while in transit, or it has not left close to the
     promised date.
@@ -230,6 +265,8 @@ def at_risk_orders(as_of: dt.datetime, params: dict[str, int],
     ship_by = as_of + dt.timedelta(hours=params["ship_by_hours"])
     shipped = Q(shipped_at__isnull=False, shipped_at__lte=as_of)
     orders = open_orders(as_of).filter(promised_delivery_at__gte=as_of)
+    if among is not None:
+        orders = orders.filter(pk__in=among)
     if since is not None:
         events = ShipmentEvent.objects.filter(
             Q(occurred_at__gt=since, occurred_at__lte=as_of)
@@ -265,11 +302,19 @@ def at_risk_orders(as_of: dt.datetime, params: dict[str, int],
     )
 
 
-def exception_orders(as_of: dt.datetime, since: dt.datetime | None = None) -> QuerySet[Order]:
+def at_risk_expiring(as_of: dt.datetime, since: dt.datetime) -> QuerySet:
+    """Open orders whose promise passed between ``since`` and ``as_of``."""
+    return open_orders(as_of).filter(
+        promised_delivery_at__gte=since, promised_delivery_at__lt=as_of).values("pk")
+
+
+def exception_orders(as_of: dt.datetime, since: dt.datetime | None = None,
+                     among: Any = None) -> QuerySet[Order]:
     """Orders with a carrier exception, failed attempt, damage, loss or return on record.
     An exception or failed attempt clears when the order arrives; the others stay. With
     ``since``: only orders whose trouble became known after it, the only ones that can
-    have started matching since (a delivery only clears)."""
+    have started matching since (a delivery only clears). With ``among``: only those
+    orders, each one's events read through its index."""
     every_report = known_events(as_of).filter(code__in=EXCEPTION_CODES)
     troubled = every_report.filter(order=OuterRef("pk"))
     reported = every_report
@@ -279,6 +324,12 @@ def exception_orders(as_of: dt.datetime, since: dt.datetime | None = None) -> Qu
     delivered = Q(delivered_at__isnull=False, delivered_at__lte=as_of)
     newest = troubled.order_by("-occurred_at").values(
         event=JSONObject(code=F("code"), at=F("occurred_at"), note=F("description")))[:1]
+    if among is not None:  # from the few orders to their events
+        return (
+            Order.objects.filter(pk__in=among, ordered_at__lte=as_of)
+            .filter(Exists(troubled)).filter(~delivered | Q(Exists(lasting)))
+            .annotate(newest_event=Subquery(newest, output_field=JSONField()))
+        )
     return (
         # From the (few) exception events to their orders, never the other way round.
         Order.objects.filter(pk__in=reported.values("order_id"), ordered_at__lte=as_of)
@@ -343,6 +394,10 @@ class AtRisk(Rule):
         return _order_signals(orders, Impact.Severity.MODERATE, reason=F("reason"),
                               estimate=F("estimate"), last_scan=F("last_scan"))
 
+    def expiring(self, as_of, params, since):
+        # Once the promise has passed an order is late, no longer "at risk".
+        return at_risk_expiring(as_of, since)
+
     def candidates(self, as_of, params):
         return open_orders(as_of).filter(promised_delivery_at__gte=as_of)
 
@@ -371,6 +426,10 @@ class CarrierException(Rule):
 
     def matches(self, as_of, params, since=None):
         return _order_signals(exception_orders(as_of, since), Impact.Severity.SEVERE,
+                              event=F("newest_event"))
+
+    def recheck(self, as_of, params, among):
+        return _order_signals(exception_orders(as_of, among=among), Impact.Severity.SEVERE,
                               event=F("newest_event"))
 
     def candidates(self, as_of, params):
@@ -403,18 +462,34 @@ class CriticalOrderWatch(Rule):
     notify_team = True
 
     def matches(self, as_of, params, since=None):
-        late = late_orders(as_of, params).filter(critical=True).values("pk")
-        troubled = exception_orders(as_of).filter(critical=True).values("pk")
-        # The reason is named from every late and troubled order; which orders count can
-        # be narrowed to those that became late or troubled since ``since``.
-        new_late = late_orders(as_of, params, since).filter(critical=True).values("pk")
-        new_trouble = exception_orders(as_of, since).filter(critical=True).values("pk")
-        risky = at_risk_orders(as_of, params, since).filter(critical=True).values("pk")
+        return self._signals(as_of, params, since=since)
+
+    def recheck(self, as_of, params, among):
+        return self._signals(as_of, params, among=among)
+
+    def expiring(self, as_of, params, since):
+        return at_risk_expiring(as_of, since).filter(critical=True)
+
+    def subjects_of(self, orders, as_of, params):
+        # Critical orders only, and those with an open signal (no longer flagged critical).
+        return orders.filter(Q(critical=True) | Q(pk__in=self.open_signals().values(
+            "order_id"))).values("pk")
+
+    def _signals(self, as_of, params, since=None, among=None):
+        # The orders that became late, at risk or troubled (since ``since``; among
+        # ``among``), each then named by its worst trouble from its own row and events.
+        new_late = late_orders(as_of, params, since, among).filter(critical=True).values("pk")
+        new_trouble = exception_orders(as_of, since, among).filter(critical=True).values("pk")
+        risky = at_risk_orders(as_of, params, since, among).filter(critical=True).values("pk")
+        grace = dt.timedelta(hours=params["grace_hours"])
         orders = Order.objects.filter(
             pk__in=new_late.order_by().union(risky.order_by(), new_trouble.order_by())
         ).annotate(reason=SqlCase(
-            When(pk__in=troubled, then=Value("carrier_exception")),
-            When(pk__in=late, then=Value("late")),
+            # Delivered orders are here only for lasting trouble; open ones for any.
+            When(Exists(known_events(as_of).filter(order=OuterRef("pk"),
+                                                   code__in=EXCEPTION_CODES)),
+                 then=Value("carrier_exception")),
+            When(promised_delivery_at__lt=as_of - grace, then=Value("late")),
             default=Value("at_risk"), output_field=CharField(),
         ))
         return _order_signals(orders, Impact.Severity.CRITICAL, reason=F("reason"))
@@ -445,13 +520,14 @@ class RepeatedTrouble(Rule):
     }
     case_kind = Case.Kind.CHURN_RISK
     default_priority = Priority.HIGH
+    subject = "customer"
 
-    def problem_orders(self, as_of, params, since=None) -> QuerySet[Order]:
+    def problem_orders(self, as_of, params, since=None, among=None) -> QuerySet[Order]:
         """Orders placed in the window that were late, arrived late or had carrier
         trouble, as of ``as_of``; with ``since``, only those of customers with a problem
         order that became one after it (or was placed after it): a customer's count can
         only have grown through such an order, since the window moving on only drops
-        orders."""
+        orders. With ``among``: only those customers' orders."""
         window = as_of - dt.timedelta(days=params["window_days"])
         grace = dt.timedelta(hours=params["grace_hours"])
         # Three indexed lookups (undelivered orders past their promise, late deliveries in
@@ -467,10 +543,21 @@ class RepeatedTrouble(Rule):
         )
         reports = known_events(as_of).filter(code__in=EXCEPTION_CODES, occurred_at__gt=window)
         troubled = Order.objects.filter(placed, pk__in=reports.values("order_id")).values("pk")
-        if since is None:
+        if since is None and among is None:
             problems = still_late.order_by().union(arrived_late.order_by(),
                                                    troubled.order_by())
             return Order.objects.filter(placed, pk__in=problems)
+        if among is not None:
+            # A few customers: each one's orders in the window through order_customer_idx,
+            # and each order's exception reports through its own index.
+            return Order.objects.filter(customer_id__in=among).filter(
+                self.is_problem(as_of, params))
+        open_then = Q(delivered_at__isnull=True) | Q(delivered_at__gt=as_of)
+        problem = (
+            Q(open_then, promised_delivery_at__lt=as_of - grace)
+            | (Q(delivered_at__gt=window, delivered_at__lte=as_of)
+               & Q(delivered_at__gt=F("promised_delivery_at") + grace))
+        )
         # The few customers with an order that became a problem during the step, and each
         # one's orders in the window read through order_customer_idx.
         newly = (
@@ -483,16 +570,45 @@ class RepeatedTrouble(Rule):
                     "order_id")).values("customer_id").order_by(),
             )
         )
-        open_then = Q(delivered_at__isnull=True) | Q(delivered_at__gt=as_of)
         return Order.objects.filter(placed, customer_id__in=newly).filter(
+            problem | Q(pk__in=reports.values("order_id")))
+
+    def is_problem(self, as_of, params) -> Q:
+        """An order's own test, for one order at a time: placed in the window and late,
+        delivered late or with carrier trouble reported in the window."""
+        window = as_of - dt.timedelta(days=params["window_days"])
+        grace = dt.timedelta(hours=params["grace_hours"])
+        open_then = Q(delivered_at__isnull=True) | Q(delivered_at__gt=as_of)
+        reports = known_events(as_of).filter(code__in=EXCEPTION_CODES, occurred_at__gt=window,
+                                             order=OuterRef("pk"))
+        return Q(ordered_at__gt=window, ordered_at__lte=as_of) & (
             Q(open_then, promised_delivery_at__lt=as_of - grace)
             | (Q(delivered_at__gt=window, delivered_at__lte=as_of)
                & Q(delivered_at__gt=F("promised_delivery_at") + grace))
-            | Q(pk__in=reports.values("order_id"))
+            | Q(Exists(reports))
         )
 
+    def subjects_of(self, orders, as_of, params):
+        # A customer's count changes only through an order that is a problem now (it may
+        # have just become one) or, for a customer already flagged, any change at all.
+        return orders.filter(
+            Q(self.is_problem(as_of, params))
+            | Q(customer_id__in=self.open_signals().values("customer_id"))
+        ).values("customer_id")
+
     def matches(self, as_of, params, since=None):
-        problems = self.problem_orders(as_of, params, since)
+        return self._signals(self.problem_orders(as_of, params, since), params)
+
+    def recheck(self, as_of, params, among):
+        return self._signals(self.problem_orders(as_of, params, among=among), params)
+
+    def expiring(self, as_of, params, since):
+        # The window moving on drops the orders placed just before it.
+        window = dt.timedelta(days=params["window_days"])
+        return Order.objects.filter(ordered_at__gt=since - window,
+                                    ordered_at__lte=as_of - window).values("customer_id")
+
+    def _signals(self, problems, params):
         return (
             problems.values("customer_id")
             .annotate(problems=Count("pk"), latest=Max("ordered_at"))

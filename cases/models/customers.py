@@ -133,6 +133,8 @@ class Order(models.Model):
                 name="order_delivered_late_idx",
                 condition=models.Q(delivered_at__gt=models.F("promised_delivery_at")),
             ),
+            # Live risk runs: the orders changed since the last run (a watermark scan).
+            models.Index(fields=["updated_at"], name="order_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(

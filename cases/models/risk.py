@@ -100,6 +100,11 @@ class RuleRun(models.Model):
     signals_cleared = models.PositiveIntegerField(default=0)
     cases_opened = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # A full run evaluates the rule over every order; an incremental one re-checks only
+    # what changed since the previous run (see ``cases.services.risk``).
+    full = models.BooleanField(_("full run"), default=True)
+    # Orders stamped updated from here on are news to the next incremental run.
+    watermark = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]

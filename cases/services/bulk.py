@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from enum import Enum
 
 from django.db import connection, models
+from psycopg.types.json import Jsonb
 
 
 def update_rows(model: type[models.Model], objects: Sequence[models.Model],
@@ -38,3 +40,60 @@ def update_rows(model: type[models.Model], objects: Sequence[models.Model],
                  for obj in chunk]
                 for column in columns
             ])
+
+
+def insert_rows(model: type[models.Model], objects: list[models.Model]) -> None:
+    """Insert many new rows and give them their ids. On PostgreSQL with ``COPY`` (ids taken
+    from the table's sequence first): ``bulk_create`` spent seconds turning ten thousand
+    cases and their events into SQL parameters. Elsewhere ``bulk_create``."""
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=2000)
+        return
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objects)],
+        )
+        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+            obj.pk = pk
+        fields = meta.concrete_fields
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row([_copy_value(field, getattr(obj, field.attname))
+                                for field in fields])
+    for obj in objects:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _copy_value(field: models.Field, value: object) -> object:
+    if isinstance(field, models.JSONField):
+        return Jsonb(value)
+    if isinstance(value, Enum):  # psycopg writes an enum by its name, not its value
+        return value.value
+    return value
+
+
+def copy_rows(model: type[models.Model], fields: Sequence[str],
+              rows: Iterable[Sequence[object]]) -> None:
+    """Insert new rows given as tuples of ``fields`` (every column the table needs but its
+    id), without making model instances: on PostgreSQL with ``COPY``, elsewhere
+    ``bulk_create``."""
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**{column.attname: value for column, value in zip(columns, row, strict=True)})
+             for row in rows], batch_size=2000)
+        return
+    table = connection.ops.quote_name(meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column.column) for column in columns)
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([_copy_value(column, value)
+                            for column, value in zip(columns, row, strict=True)])

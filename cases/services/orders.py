@@ -199,7 +199,8 @@ def _events_by_order(order_ids: Sequence[int]) -> dict[int, list[ShipmentEvent]]
 
 
 def refresh_delivery(*, order_refs: Sequence[str]) -> None:
-    """Recompute status, expected and actual delivery of these orders from their events.
+    """Recompute status, expected and actual delivery of these orders from their events,
+    and stamp them updated: they have news.
 
     Bounded by the batch that touched them (at most one API batch or import chunk).
     """
@@ -212,15 +213,14 @@ def refresh_delivery(*, order_refs: Sequence[str]) -> None:
         )
     )
     events = _events_by_order([order.pk for order in orders])
-    changed = []
+    now = timezone.now()
     for order in orders:
-        fields = ("status", "expected_delivery_at", "delivered_at", "last_scan_at")
-        before = [getattr(order, name) for name in fields]
         _apply_events(order, events.get(order.pk, []))
-        if [getattr(order, name) for name in fields] != before:
-            order.updated_at = timezone.now()
-            changed.append(order)
-    update_rows(Order, changed, [*fields, "updated_at"])
+        # Stamped even when nothing on the order itself changed: a new event is news about
+        # it, and the live risk runs re-check what was stamped since their last run.
+        order.updated_at = now
+    update_rows(Order, orders, ["status", "expected_delivery_at", "delivered_at",
+                                "last_scan_at", "updated_at"])
 
 
 def _apply_events(order: Order, events: Sequence[ShipmentEvent]) -> None:
