@@ -13,15 +13,18 @@ simulated hour by hour with ``run_risk_checks --now``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import secrets
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Max, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -43,7 +46,7 @@ from cases.models import (
     TeamAlert,
 )
 from cases.risk import LIVE_WINDOW, RULES, Rule, get_rule, is_live
-from cases.services.bulk import copy_rows, insert_rows, update_rows
+from cases.services.bulk import copy_rows, in_ids, insert_rows
 from cases.services.desk import PRIORITY_FACTORS, SEVERITY_POINTS, TIER_POINTS
 from cases.services.email import LANGUAGES, draft_customer_email
 from cases.services.pending import register_pending_work
@@ -52,6 +55,10 @@ logger = logging.getLogger(__name__)
 
 MATCHES_TABLE = "risk_matches"
 SUBJECTS_TABLE = "risk_changed_subjects"
+# Advisory locks (two-key form) of the risk engine: one per rule, held by its run.
+RISK_LOCK_SPACE = 70_001
+SIGNAL_COLUMNS = ("id", "rule", "subject_key", "customer", "order", "facts", "severity",
+                  "detected_at", "cleared_at", "case")
 # The timeline entries a run writes, as rows in this order.
 EVENT_COLUMNS = ("case", "created_at", "kind", "actor_kind", "actor", "actor_label", "message",
                  "data")
@@ -196,7 +203,7 @@ def _subjects_changed(rule: Rule, params: dict, as_of: dt.datetime,
                       window: Window) -> tuple[str, list]:
     """The SQL of the subject ids a live run must re-check: those of orders stamped
     updated in the window, and those whose match time alone may have ended."""
-    touched = Order.objects.filter(updated_at__gt=window.changed_since)
+    touched = Order.objects.filter(updated_at__gt=window.changed_since).order_by()
     subjects = rule.subjects_of(touched, as_of, params)
     expiring = rule.expiring(as_of, params, window.since)
     if expiring is not None:
@@ -210,7 +217,13 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime,
     params = rule.clean_params(row.params)
     table = connection.ops.quote_name(RiskSignal._meta.db_table)
     subject_column = "customer_id" if rule.subject == "customer" else "order_id"
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One run of a rule at a time: a second worker running it at the same moment
+            # waits here, then finds the first one's signals already stored.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                           [RISK_LOCK_SPACE, zlib.crc32(rule.key.encode()) - 2**31])
         cursor.execute(f"DROP TABLE IF EXISTS {MATCHES_TABLE}")
         cursor.execute(f"DROP TABLE IF EXISTS {SUBJECTS_TABLE}")
         if window is None:
@@ -242,19 +255,28 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime,
         cursor.execute(f"CREATE INDEX {MATCHES_TABLE}_key ON {MATCHES_TABLE} (subject_key)")
         cursor.execute(f"SELECT count(DISTINCT subject_key) FROM {MATCHES_TABLE}")  # noqa: S608
         (matched,) = cursor.fetchone()
+        # The new ones (no signal of this rule for the subject, ever), with what a case needs.
         cursor.execute(
             f"""
-            INSERT INTO {table}
-                (rule_id, subject_key, customer_id, order_id, severity, facts, detected_at)
-            SELECT %s, m.subject_key, m.customer_id, m.order_id, m.severity, m.facts, %s
-            FROM {MATCHES_TABLE} m WHERE NOT EXISTS (
+            SELECT m.subject_key, m.customer_id, m.order_id, m.facts, m.severity,
+                   c.value_tier, o.external_ref, o.value, o.currency, o.critical,
+                   o.promised_delivery_at
+            FROM {MATCHES_TABLE} m
+            JOIN {quote(Customer._meta.db_table)} c ON c.id = m.customer_id
+            LEFT JOIN {quote(Order._meta.db_table)} o ON o.id = m.order_id
+            WHERE NOT EXISTS (
                 SELECT 1 FROM {table} s WHERE s.rule_id = %s AND s.subject_key = m.subject_key)
-            ON CONFLICT (rule_id, subject_key) DO NOTHING
-            RETURNING id
+            ORDER BY m.customer_id, m.subject_key
             """,  # noqa: S608 (table names are ours; values are parameters)
-            [row.pk, as_of, row.pk],
+            [row.pk],
         )
-        new_ids = [pk for (pk,) in cursor.fetchall()]
+        new_signals = list({
+            subject_key: NewSignal(None, subject_key, customer_id, order_id, _json(facts),
+                                   severity, as_of, tier, ref, _money(value), currency,
+                                   critical, _aware(promised))
+            for (subject_key, customer_id, order_id, facts, severity, tier, ref, value,
+                 currency, critical, promised) in cursor.fetchall()
+        }.values())  # each subject once (an incremental run may find it twice)
         # Cleared: every open signal no longer matching; in an incremental run, among the
         # subjects re-checked (nothing else can have stopped matching).
         only_changed = (
@@ -271,7 +293,7 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime,
         )
         cleared_ids = [pk for (pk,) in cursor.fetchall()]
         if window is None:
-            still_open = matched - len(new_ids)
+            still_open = matched - len(new_signals)
         else:
             cursor.execute(f"SELECT count(*) FROM {SUBJECTS_TABLE}")  # noqa: S608
             (examined,) = cursor.fetchone()
@@ -280,17 +302,17 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime,
                 f"SELECT count(*) FROM {table} WHERE rule_id = %s AND cleared_at IS NULL",  # noqa: S608
                 [row.pk])
             (open_now,) = cursor.fetchone()
-            still_open = open_now - len(new_ids)
+            still_open = open_now  # before this run's new ones are stored
             examined += matched
             cursor.execute(f"DROP TABLE {SUBJECTS_TABLE}")
         cursor.execute(f"DROP TABLE {MATCHES_TABLE}")
     if window is None:
         candidates = rule.candidates(as_of, params)
         examined = matched if candidates is None else candidates.count()
-    opened = _act_on_new_signals(rule, row, run, new_ids, as_of)
+    opened = _act_on_new_signals(rule, row, run, new_signals, as_of)
     _note_cleared(rule, cleared_ids, as_of)
     return {
-        "rows_examined": examined, "signals_new": len(new_ids),
+        "rows_examined": examined, "signals_new": len(new_signals),
         "signals_open": still_open, "signals_cleared": len(cleared_ids),
         "cases_opened": opened,
     }
@@ -304,7 +326,8 @@ class NewSignal:
     """A new signal with what opening or joining a case needs of it: read as plain rows,
     since ten thousand model instances (and their customers and orders) cost seconds."""
 
-    id: int
+    id: int | None  # taken from the table's sequence when stored
+    subject_key: str
     customer_id: int
     order_id: int | None
     facts: dict
@@ -316,6 +339,7 @@ class NewSignal:
     currency: str | None
     critical: bool | None
     promised_at: dt.datetime | None
+    description: str = ""  # what the timeline says of it, when already worded
 
     def data(self, rule: Rule) -> dict:
         """What the timeline keeps of it: the facts and the predicted impact."""
@@ -330,6 +354,21 @@ class NewSignal:
                 "orders": [self.order_ref] if self.order_ref else []}
 
 
+@dataclass(slots=True)
+class OpenCase:
+    """A customer's open case, as much of it as new signals joining it need."""
+
+    pk: int
+    customer_id: int
+    title: str
+    priority: int
+    priority_override_reason: str
+    opened_at: dt.datetime
+    first_response_due_at: dt.datetime | None
+    due_at: dt.datetime | None
+    customer: Customer | None = None
+
+
 def _priority(rule: Rule, signal: NewSignal, customer_points: int) -> int:
     """The desk's usual priority for this customer and order, or the rule's default when
     that is more urgent."""
@@ -342,34 +381,27 @@ def _priority(rule: Rule, signal: NewSignal, customer_points: int) -> int:
     return min(computed, rule.default_priority)
 
 
-def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[int],
+def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, signals: list[NewSignal],
                         as_of: dt.datetime) -> int:
-    """Attach each new signal to its customer's open case, or open a proactive case for
-    it; returns how many cases were opened."""
-    if not new_ids:
+    """Store the new signals, each attached to its customer's open case or to the proactive
+    case opened for it; returns how many cases were opened."""
+    if not signals:
         return 0
-    # This run's new signals are the rule's open ones without a case: selected by that, not
-    # by a list of ten thousand ids.
-    waiting = RiskSignal.objects.filter(rule=row, case__isnull=True, cleared_at__isnull=True)
-    signals = [NewSignal(*values) for values in waiting.order_by("customer_id", "pk").values_list(
-        "id", "customer_id", "order_id", "facts", "severity", "detected_at",
-        "customer__value_tier", "order__external_ref", "order__value", "order__currency",
-        "order__critical", "order__promised_delivery_at",
-    )]
     by_customer: dict[int, list[NewSignal]] = defaultdict(list)
     for signal in signals:
         by_customer[signal.customer_id].append(signal)
-    customers = waiting.values("customer_id")
+    customers = in_ids(list(by_customer))
     # Lock the customers so that two rules finding trouble for one customer at once open
     # one case between them, not two.
     list(Customer.objects.select_for_update().filter(pk__in=customers).order_by("pk")
          .values_list("pk", flat=True))
-    open_cases: dict[int, Case] = {}
-    for case in (Case.objects.filter(customer_id__in=customers, status__in=Case.OPEN_STATUSES)
-                 .only("id", "customer_id", "priority", "priority_override_reason",
-                       "opened_at", "first_response_due_at", "due_at")
-                 .order_by("customer_id", "-opened_at", "-pk")):
-        open_cases.setdefault(case.customer_id, case)
+    open_cases: dict[int, OpenCase] = {}
+    for values in (Case.objects.filter(customer_id__in=customers, status__in=Case.OPEN_STATUSES)
+                   .order_by("customer_id", "-opened_at", "-pk")
+                   .values_list("id", "customer_id", "title", "priority",
+                                "priority_override_reason", "opened_at",
+                                "first_response_due_at", "due_at")):
+        open_cases.setdefault(values[1], OpenCase(*values))
     targets = {target.priority: target for target in SlaTarget.objects.all()}
     # The customers themselves only when something needs them: other apps' priority
     # factors, the customer's email, the team's alert.
@@ -383,7 +415,7 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[i
     }
 
     new_cases: list[tuple[Case, list[NewSignal]]] = []
-    attached: list[tuple[Case, list[NewSignal], int]] = []  # with the signals' priority
+    attached: list[tuple[OpenCase, list[NewSignal], int]] = []  # with the signals' priority
     for customer_id, group in by_customer.items():
         priority = min(_priority(rule, signal, customer_points[customer_id])
                        for signal in group)
@@ -391,9 +423,10 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[i
             attached.append((open_cases[customer_id], group, priority))
             continue
         first = group[0]
+        first.description = rule.describe(first.facts)
         case = Case(
             customer_id=customer_id, origin=Case.Origin.PROACTIVE, kind=rule.case_kind,
-            title=rule.title(first.facts)[:200], description=rule.describe(first.facts),
+            title=rule.title(first.facts)[:200], description=first.description,
             status=Case.Status.NEW, team=row.owner_team, opened_at=as_of, priority=priority,
             opened_by_rule=rule.key,
         )
@@ -407,9 +440,10 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[i
     insert_rows(Case, [case for case, _group in new_cases])
 
     events: list[tuple] = []
-    links, attached_links, signal_cases = [], [], []
-    label, opened_kind, signal_kind = str(rule.label), CaseEvent.Kind.OPENED, CaseEvent.Kind.SIGNAL
-    actor_kind = CaseEvent.ActorKind.RULE
+    links, attached_links, signal_rows = [], [], []
+    _take_ids(RiskSignal, signals)
+    label, actor_kind = str(rule.label), CaseEvent.ActorKind.RULE.value
+    opened_kind, signal_kind = CaseEvent.Kind.OPENED.value, CaseEvent.Kind.SIGNAL.value
     for case, group in new_cases:
         events.append((case.pk, as_of, opened_kind, actor_kind, None, label, case.description,
                        {"origin": case.origin, "kind": case.kind, "rule": rule.key,
@@ -418,18 +452,19 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[i
         # A new case has no orders yet; an open one may already have this order.
         into = attached_links if case.customer_id in open_cases else links
         for signal in group:
-            signal_cases.append((signal.id, case.pk))
+            signal_rows.append((signal.id, row.pk, signal.subject_key, signal.customer_id,
+                                signal.order_id, signal.facts, signal.severity, as_of, None,
+                                case.pk))
             events.append((case.pk, as_of, signal_kind, actor_kind, None, label,
-                           rule.describe(signal.facts), signal.data(rule)))
+                           signal.description or rule.describe(signal.facts),
+                           signal.data(rule)))
             if signal.order_id:
                 into.append((case.pk, signal.order_id))
     copy_rows(CaseEvent, EVENT_COLUMNS, events)
     through = Case.orders.through
     copy_rows(through, ["case", "order"], links)
-    through.objects.bulk_create([through(case_id=case_id, order_id=order_id)
-                                 for case_id, order_id in attached_links],
-                                ignore_conflicts=True, batch_size=2000)
-    link_signals(signal_cases)
+    _link_orders(attached_links)
+    copy_rows(RiskSignal, SIGNAL_COLUMNS, signal_rows)
     _escalate(rule, attached, targets, as_of)
 
     opened = [case for case, _group in new_cases]
@@ -443,25 +478,74 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, new_ids: list[i
     return len(opened)
 
 
-def link_signals(signal_cases: list[tuple[int, int]]) -> None:
-    """Set each signal's case, from (signal id, case id) pairs: on PostgreSQL one
-    ``UPDATE … FROM unnest(…)`` of two arrays."""
+def _link_orders(pairs: list[tuple[int, int]]) -> None:
+    """Add orders to open cases, skipping those a case already has."""
+    through = Case.orders.through
     if connection.vendor != "postgresql":
-        update_rows(RiskSignal, [RiskSignal(pk=signal_id, case_id=case_id)
-                                 for signal_id, case_id in signal_cases], ["case"])
+        through.objects.bulk_create([through(case_id=case_id, order_id=order_id)
+                                     for case_id, order_id in pairs], ignore_conflicts=True)
         return
-    table = connection.ops.quote_name(RiskSignal._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET case_id = v.case_id "  # noqa: S608 (our table)
-            f"FROM unnest(%s::bigint[], %s::bigint[]) AS v (id, case_id) "
-            f"WHERE {table}.id = v.id",
-            [[signal_id for signal_id, _case in signal_cases],
-             [case_id for _signal, case_id in signal_cases]],
+            f"INSERT INTO {connection.ops.quote_name(through._meta.db_table)} "  # noqa: S608 (our table)
+            "(case_id, order_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
+            "ON CONFLICT DO NOTHING",
+            [[case_id for case_id, _order in pairs], [order_id for _case, order_id in pairs]])
+
+
+def _take_ids(model: type[models.Model], records: list) -> None:
+    """Give records about to be copied into ``model``'s table their ids."""
+    if connection.vendor != "postgresql":
+        start = (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+        for offset, record in enumerate(records):
+            record.id = start + offset
+        return
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(records)],
         )
+        for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
+            record.id = pk
 
 
-def _escalate(rule: Rule, attached: list[tuple[Case, list[NewSignal], int]],
+# Values read by a raw query come typed from PostgreSQL; SQLite gives text, numbers and
+# naive datetimes, which these make what the ORM would have made.
+def _json(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _money(value: object) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
+def _changes_relation(count: int) -> str:
+    """The (id, priority, first due, due) rows of an UPDATE as a relation ``v`` with
+    columns column1…column4: four typed arrays on PostgreSQL, a VALUES list elsewhere."""
+    if connection.vendor == "postgresql":
+        return ("unnest(%s::bigint[], %s::smallint[], %s::timestamptz[], %s::timestamptz[]) "
+                "AS v (column1, column2, column3, column4)")
+    return "(VALUES " + ", ".join(["(%s, %s, %s, %s)"] * count) + ") AS v"
+
+
+def _change_params(rows: list[tuple]) -> list:
+    if connection.vendor == "postgresql":
+        return [list(column) for column in zip(*rows, strict=True)]
+    return [value for row in rows for value in row]
+
+
+def _escalate(rule: Rule, attached: list[tuple[OpenCase, list[NewSignal], int]],
               targets: dict[int, SlaTarget], as_of: dt.datetime) -> None:
     """Open cases whose new signals are more urgent than their priority get the rule's
     priority and its SLA, unless a person set the priority by hand: one UPDATE per batch,
@@ -479,21 +563,21 @@ def _escalate(rule: Rule, attached: list[tuple[Case, list[NewSignal], int]],
     table = connection.ops.quote_name(Case._meta.db_table)
     raised = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(changes), 1000):
-            chunk = changes[start:start + 1000]
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-            sql = (  # our table; the values are parameters
-                f"UPDATE {table} SET priority = v.column2, first_response_due_at = v.column3, "  # noqa: S608
-                f"due_at = v.column4, version = {table}.version + 1 "
-                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1 "
-                f"AND {table}.priority > v.column2 AND {table}.priority_override_reason = '' "
-                f"RETURNING {table}.id"
+        for start in range(0, len(changes), 5000):
+            chunk = changes[start:start + 5000]
+            cursor.execute(
+                f"UPDATE {table} SET priority = v.column2, "  # noqa: S608 (our table)
+                f"first_response_due_at = v.column3, due_at = v.column4, "
+                f"version = {table}.version + 1 FROM {_changes_relation(len(chunk))} "
+                f"WHERE {table}.id = v.column1 AND {table}.priority > v.column2 "
+                f"AND {table}.priority_override_reason = '' RETURNING {table}.id",
+                _change_params([(case.pk, *rest) for case, *rest in chunk]),
             )
-            cursor.execute(sql, [value for case, *rest in chunk for value in (case.pk, *rest)])
             raised.update(dict.fromkeys(pk for (pk,) in cursor.fetchall()))
     label = str(rule.label)
     copy_rows(CaseEvent, EVENT_COLUMNS, [
-        (case.pk, as_of, CaseEvent.Kind.PRIORITY, CaseEvent.ActorKind.RULE, None, label, "",
+        (case.pk, as_of, CaseEvent.Kind.PRIORITY.value, CaseEvent.ActorKind.RULE.value, None,
+         label, "",
          {"from": case.priority, "to": priority, "computed": True, "rule": rule.key})
         for case, priority, _first_due, _due in changes if case.pk in raised
     ])
@@ -507,8 +591,8 @@ def _note_cleared(rule: Rule, cleared_ids: list[int], as_of: dt.datetime) -> Non
     cleared = RiskSignal.objects.filter(pk__in=cleared_ids, case__isnull=False).values_list(
         "pk", "case_id", "order__external_ref")
     copy_rows(CaseEvent, EVENT_COLUMNS, [
-        (case_id, as_of, CaseEvent.Kind.SIGNAL, CaseEvent.ActorKind.RULE, None, label,
-         message % {"subject": order_ref or nobody},
+        (case_id, as_of, CaseEvent.Kind.SIGNAL.value, CaseEvent.ActorKind.RULE.value, None,
+         label, message % {"subject": order_ref or nobody},
          {"rule": rule.key, "signal": pk, "cleared": True})
         for pk, case_id, order_ref in cleared
     ])

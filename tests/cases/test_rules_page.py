@@ -254,6 +254,7 @@ def test_each_rule_shows_its_last_ten_runs_newest_first(advocate_client):
         run("late_delivery", now - minutes * 10 * MINUTE, rows_examined=1000 + minutes,
             signals_new=3, signals_open=7, signals_cleared=2, cases_opened=1)
     run("at_risk", now - HOUR, status=RuleRun.Status.FAILED, error=f"ValueError: {XSS}")
+    RuleRun.objects.filter(rule__key="late_delivery", rows_examined=1001).update(full=False)
 
     response = advocate_client.get(RULES_URL)
 
@@ -262,6 +263,7 @@ def test_each_rule_shows_its_last_ten_runs_newest_first(advocate_client):
     assert ">1000<" in late and ">1009<" in late and ">1010<" not in late
     assert late.index(">1000<") < late.index(">1009<")
     assert "850 ms" in late and "Succeeded" in late
+    assert late.count(">Changes only<") == 1 and late.count(">Full<") == 9
     assert "The last 10 runs" in late
     risky = card(response, "at_risk")
     assert risky.count('class="run run--') == 1 and "Failed" in risky
