@@ -44,6 +44,7 @@ from cases.selectors.queue import (
     customer_segments,
     queue_counts,
     teams,
+    with_search_resolved,
 )
 from cases.selectors.risk import (
     BACKTEST_FINISHED,
@@ -114,4 +115,5 @@ __all__ = [
     "stale_after",
     "teams",
     "timeline_entries",
+    "with_search_resolved",
 ]

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
-from functools import reduce
-from operator import and_
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
+from django.db.models import BooleanField, CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models import Case as SqlCase
-from django.db.models import CharField, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, CaseEvent, Customer, Priority, Team
+from cases.services.bulk import in_ids
 
 DUE_SOON = dt.timedelta(hours=24)
 CASE_NUMBER = re.compile(r"#?\s*(\d{1,9})")
@@ -35,11 +35,24 @@ QUEUE_SORTS: dict[str, tuple] = {
 DEFAULT_SORT = "priority"
 DONE_STATUSES = tuple(s for s in Case.Status.values if s not in Case.OPEN_STATUSES)
 COUNT_CAP = 1000
+SEARCH_ID_LIMIT = 20_000
 QUEUE_FIELDS = (
     "title", "kind", "origin", "status", "priority", "due_at", "opened_at", "owner_id",
     "customer__name", "customer__segment", "customer__value_tier",
     "owner__username", "owner__first_name", "owner__last_name",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What the queue's counts need of a case (or of a group of ``count`` alike cases)."""
+
+    status: str
+    priority: int
+    owner_id: int | None
+    late: bool  # its due date has passed
+    pk: int | None = None
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,10 @@ class QueueFilters:
     overdue: bool = False
     search: str = ""
     sort: str = DEFAULT_SORT
+    # The cases ``search`` finds under the narrowing filters (kind, origin, team, segment),
+    # when looked up once for the page (see ``with_search_resolved``); otherwise the search
+    # runs inside each query.
+    found: tuple[CaseFacts, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def narrowed(self) -> bool:
@@ -127,19 +144,70 @@ def case_search(search: str) -> Q:
     customers = Customer.objects.filter(
         Q(name__icontains=search) | Q(email__icontains=search)
     ).values("pk")
-    by_customer = Case.objects.filter(customer__in=customers).values("pk").order_by()
-    by_title = Case.objects.filter(title__icontains=search).values("pk").order_by()
-    by_order = Case.orders.through.objects.filter(
-        order__external_ref=search).values("case_id").order_by()
-    by_note = CaseEvent.objects.filter(
-        kind=CaseEvent.Kind.NOTE, message__icontains=search).values("case_id").order_by()
-    matches = Q(pk__in=by_customer.union(by_title, by_order, by_note))
+    by_customer = Case.objects.filter(customer__in=customers).values_list("pk").order_by()
+    matches = Q(pk__in=by_customer.union(*_other_matches(search)))
     return (matches | Q(pk=int(number.group(1)))) if number else matches
 
 
-def _narrowed(filters: QueueFilters) -> QuerySet[Case]:
-    """Cases under the filters that have no counts of their own."""
-    cases = Case.objects.filter(case_search(filters.search))
+def with_search_resolved(filters: QueueFilters,
+                         now: dt.datetime | None = None) -> QueueFilters:
+    """The filters with the search's matches looked up once, with what the counts need.
+
+    A page asks for its counts and for its rows: two queries that would each run the search
+    (a union of trigram lookups) and read every case it finds. Looked up first, the search
+    runs once; the counts are added up from its rows, and the rows query reads only the
+    cases the page can show. The customers are read as a list, which lets PostgreSQL fetch
+    their cases through the customer index (as a subquery it guessed thousands more
+    customers than "haugen" finds and read every case instead). A search finding more than
+    ``SEARCH_ID_LIMIT`` customers or cases stays a subquery."""
+    search = filters.search.strip()
+    number = CASE_NUMBER.fullmatch(search)
+    if not search or (number and search.startswith("#")):
+        return filters
+    customers = list(Customer.objects.filter(
+        Q(name__icontains=search) | Q(email__icontains=search)
+    ).values_list("pk", flat=True)[:SEARCH_ID_LIMIT + 1])
+    if len(customers) > SEARCH_ID_LIMIT:
+        return filters
+    # Each way of matching reads its cases with what the counts need, and their union is
+    # the answer: joined back to the cases by id instead, PostgreSQL read the whole table.
+    ways = [
+        Case.objects.filter(customer__in=in_ids(customers)),
+        Case.objects.filter(title__icontains=search),
+        Case.objects.filter(pk__in=Case.orders.through.objects.filter(
+            order__external_ref=search).values("case_id")),
+        Case.objects.filter(pk__in=CaseEvent.objects.filter(
+            kind=CaseEvent.Kind.NOTE, message__icontains=search).values("case_id")),
+    ]
+    if number:
+        ways.append(Case.objects.filter(pk=int(number.group(1))))
+    late = _late(now or timezone.now())
+    first, *others = [
+        _narrowing(cases, filters).order_by().annotate(late=late).values_list(
+            "status", "priority", "owner_id", "late", "pk")
+        for cases in ways
+    ]
+    found = [CaseFacts(*values)
+             for values in first.union(*others)[:SEARCH_ID_LIMIT + 1]]
+    if len(found) > SEARCH_ID_LIMIT:
+        return filters
+    return replace(filters, found=tuple(found))
+
+
+def _other_matches(search: str) -> list[QuerySet]:
+    """Case ids by title, by a whole order reference and by words in a note."""
+    return [
+        Case.objects.filter(title__icontains=search).values_list("pk").order_by(),
+        Case.orders.through.objects.filter(
+            order__external_ref=search).values_list("case_id").order_by(),
+        CaseEvent.objects.filter(
+            kind=CaseEvent.Kind.NOTE, message__icontains=search).values_list("case_id")
+        .order_by(),
+    ]
+
+
+def _narrowing(cases: QuerySet[Case], filters: QueueFilters) -> QuerySet[Case]:
+    """The filters that have no counts of their own."""
     if filters.kind:
         cases = cases.filter(kind=filters.kind)
     if filters.origin:
@@ -149,6 +217,11 @@ def _narrowed(filters: QueueFilters) -> QuerySet[Case]:
     if filters.segment:
         cases = cases.filter(customer__segment=filters.segment)
     return cases
+
+
+def _narrowed(filters: QueueFilters) -> QuerySet[Case]:
+    """Cases under the search and the filters that have no counts of their own."""
+    return _narrowing(Case.objects.filter(case_search(filters.search)), filters)
 
 
 # --- reads --------------------------------------------------------------------------------
@@ -161,13 +234,18 @@ def case_queue(
     ``due_state``: "overdue",
     "soon" (within 24 hours), "later", "none" (no due date) or "done" (not open)."""
     now = now or timezone.now()
-    cases = _narrowed(filters).filter(
-        _status_q(filters.status),
-        _priority_q(filters.priority),
-        _owner_q(filters.owner, user),
-    )
-    if filters.overdue:
-        cases = cases.filter(overdue_cases(now))
+    if filters.found is not None:  # the search already said which cases pass
+        chosen = _chosen(filters, user)
+        cases = Case.objects.filter(pk__in=in_ids(
+            [case.pk for case in filters.found if chosen(case)]))
+    else:
+        cases = _narrowed(filters).filter(
+            _status_q(filters.status),
+            _priority_q(filters.priority),
+            _owner_q(filters.owner, user),
+        )
+        if filters.overdue:
+            cases = cases.filter(overdue_cases(now))
     return (
         cases.select_related("customer", "owner")
         .only(*QUEUE_FIELDS)
@@ -183,41 +261,87 @@ def case_queue(
     )
 
 
-def _count(*conditions: Q) -> Count:
-    condition = reduce(and_, conditions, Q())
-    return Count("pk", filter=condition) if condition else Count("pk")
-
-
 def _capped_count(cases: QuerySet[Case]) -> tuple[int, bool]:
     """How many rows, counting no further than ``COUNT_CAP``; True when there are more."""
     count = cases.order_by()[: COUNT_CAP + 1].count()
     return (COUNT_CAP, True) if count > COUNT_CAP else (count, False)
 
 
-def _open_counts_and_capped_done(filters, narrowed, by_option, *, priority, owner, status,
-                                 overdue, now) -> tuple[dict, dict[str, tuple[int, bool]]]:
-    # Within the open cases, "open" and "overdue" need no status test of their own.
-    open_status = Q() if filters.status == "" else status
-    open_overdue = Q(due_at__lt=now) if filters.overdue else Q()
-    chosen_open = filters.status == "" or filters.status in Case.OPEN_STATUSES
-    open_row = narrowed.filter(status__in=Case.OPEN_STATUSES).aggregate(
-        status_=_count(priority, owner, open_overdue),
-        **{f"status_{s}": _count(Q(status=s), priority, owner, open_overdue)
-           for s in Case.OPEN_STATUSES},
-        **(by_option(open_status, open_overdue, Q(due_at__lt=now)) if chosen_open else {}),
-    )
-    row = open_row if chosen_open else {
-        **open_row,
-        **narrowed.aggregate(**by_option(status, overdue, overdue_cases(now))),
+def _groups(cases: QuerySet[Case], now: dt.datetime) -> list[CaseFacts]:
+    """The cases grouped by what the counts tell apart: status, priority, owner and
+    whether they are past due. One GROUP BY, added up per option in Python: an aggregate
+    with a FILTER per option tested twenty conditions on every case."""
+    rows = (cases.order_by().annotate(late=_late(now))
+            .values("status", "priority", "owner_id", "late").annotate(n=Count("pk"))
+            .values_list("status", "priority", "owner_id", "late", "n"))
+    return [CaseFacts(status, priority, owner_id, late, count=n)
+            for status, priority, owner_id, late, n in rows]
+
+
+def _late(now: dt.datetime) -> SqlCase:
+    return SqlCase(When(due_at__lt=now, then=Value(True)), default=Value(False),
+                   output_field=BooleanField())
+
+
+def _grouped(cases: tuple[CaseFacts, ...]) -> list[CaseFacts]:
+    """Cases grouped as ``_groups`` groups them, in Python."""
+    groups = Counter((case.status, case.priority, case.owner_id, case.late) for case in cases)
+    return [CaseFacts(*key, count=count) for key, count in groups.items()]
+
+
+def _tests(filters: QueueFilters, user: AbstractBaseUser) -> dict:
+    """Each counted filter as a test of one case, as the queue's SQL filters apply it."""
+    owner = filters.owner
+    owner_id = (user.pk if owner == "mine" else None if owner == "unassigned"
+                else int(owner) if owner.isdigit() else ...)
+    return {
+        "status": lambda case: (case.status in Case.OPEN_STATUSES if filters.status == ""
+                                else True if filters.status == "all"
+                                else case.status == filters.status),
+        "priority": lambda case: not filters.priority or case.priority == filters.priority,
+        "owner": lambda case: owner_id is ... or case.owner_id == owner_id,
+        "overdue": lambda case: not filters.overdue or _is_overdue(case),
     }
-    done: dict[str, tuple[int, bool]] = {}
-    for done_status in DONE_STATUSES:
-        if filters.overdue:  # only open cases can be overdue
-            done[done_status] = (0, False)
-        else:
-            done[done_status] = _capped_count(
-                narrowed.filter(Q(status=done_status), priority, owner))
-    return row, done
+
+
+def _is_overdue(case: CaseFacts) -> bool:
+    return case.late and case.status in Case.OPEN_STATUSES
+
+
+def _chosen(filters: QueueFilters, user: AbstractBaseUser):
+    tests = _tests(filters, user).values()
+    return lambda case: all(test(case) for test in tests)
+
+
+def _tally(cases: list[CaseFacts], filters: QueueFilters, user: AbstractBaseUser, *,
+           statuses: tuple[str, ...]) -> dict[str, int]:
+    """Every option's count under the other filters, from cases (or groups of them)."""
+    status_test, priority_test, owner_test, overdue_test = _tests(filters, user).values()
+    row = dict.fromkeys(["status_", *(f"status_{s}" for s in statuses),
+                         "priority_", *(f"priority_{p}" for p in Priority.values),
+                         "mine", "unassigned", "overdue"], 0)
+    for case in cases:
+        n = case.count
+        # Each option keeps the other three filters: test each once per group.
+        status, priority = status_test(case), priority_test(case)
+        owner, overdue = owner_test(case), overdue_test(case)
+        if priority and owner and overdue:
+            if case.status in Case.OPEN_STATUSES:
+                row["status_"] += n
+            if case.status in statuses:
+                row[f"status_{case.status}"] += n
+        if status and owner and overdue:
+            row["priority_"] += n
+            if f"priority_{case.priority}" in row:
+                row[f"priority_{case.priority}"] += n
+        if status and priority and overdue:
+            if case.owner_id == user.pk:
+                row["mine"] += n
+            if case.owner_id is None:
+                row["unassigned"] += n
+        if status and priority and owner and _is_overdue(case):
+            row["overdue"] += n
+    return row
 
 
 def queue_counts(
@@ -226,42 +350,37 @@ def queue_counts(
     """How many cases each status and priority option, "mine", "unassigned" and "overdue"
     would show with the other filters kept.
 
-    Open cases are counted exactly, in one aggregate over the open cases only (the queue's
+    Open cases are counted exactly, from one GROUP BY over the open cases only (the queue's
     partial index answers it). Resolved and closed cases pile up for years and only matter
     to someone browsing the archive, so their options count up to ``COUNT_CAP`` and then
     say "1,000+"; only when a done status or "all" is the chosen view are the other counts
     taken over the done cases too, exactly. A search counts every status exactly."""
     now = now or timezone.now()
-    status = _status_q(filters.status)
-    priority = _priority_q(filters.priority)
-    owner = _owner_q(filters.owner, user)
-    overdue = overdue_cases(now) if filters.overdue else Q()
-    narrowed = _narrowed(filters)
-    priorities = {"": Q(), **{str(p): Q(priority=p) for p in Priority.values}}
-
-    def by_option(status: Q, overdue: Q, overdue_option: Q) -> dict[str, Count]:
-        return {
-            **{f"priority_{key}": _count(q, status, owner, overdue)
-               for key, q in priorities.items()},
-            "mine": _count(Q(owner=user), status, priority, overdue),
-            "unassigned": _count(Q(owner=None), status, priority, overdue),
-            "overdue": _count(overdue_option, status, priority, owner),
-        }
-
     if filters.search:
-        # A search narrows the desk to a few hundred cases: count them all, exactly, in
-        # one pass, so the search runs once for the counts.
-        row = narrowed.aggregate(
-            status_=_count(_status_q(""), priority, owner, overdue),
-            **{f"status_{s}": _count(Q(status=s), priority, owner, overdue)
-               for s in Case.Status.values},
-            **by_option(status, overdue, overdue_cases(now)),
-        )
+        # A search narrows the desk to a few hundred cases: count them all, exactly.
+        found = (_grouped(filters.found) if filters.found is not None
+                 else _groups(_narrowed(filters), now))
+        row = _tally(found, filters, user, statuses=tuple(Case.Status.values))
         done = {s: (row[f"status_{s}"], False) for s in DONE_STATUSES}
     else:
-        row, done = _open_counts_and_capped_done(
-            filters, narrowed, by_option, priority=priority, owner=owner, status=status,
-            overdue=overdue, now=now)
+        narrowed = _narrowed(filters)
+        open_groups = _groups(narrowed.filter(status__in=Case.OPEN_STATUSES), now)
+        row = _tally(open_groups, filters, user, statuses=Case.OPEN_STATUSES)
+        if not (filters.status == "" or filters.status in Case.OPEN_STATUSES):
+            # A done status or "all" chosen: its priority, owner and overdue options count
+            # the done cases too.
+            chosen = _groups(narrowed.filter(_status_q(filters.status)), now)
+            whole = _tally(chosen, filters, user, statuses=Case.OPEN_STATUSES)
+            row.update({key: value for key, value in whole.items()
+                        if not key.startswith("status_")})
+        done = {}
+        for done_status in DONE_STATUSES:
+            if filters.overdue:  # only open cases can be overdue
+                done[done_status] = (0, False)
+            else:
+                done[done_status] = _capped_count(narrowed.filter(
+                    Q(status=done_status), _priority_q(filters.priority),
+                    _owner_q(filters.owner, user)))
     everything = (row["status_"] + sum(count for count, _more in done.values()),
                   any(more for _count, more in done.values()))
 
@@ -280,7 +399,7 @@ def queue_counts(
             for key in ("", "all", *Case.Status.values)
         ],
         priorities=[FilterOption(key, priority_labels[key], row[f"priority_{key}"], False,
-                                 key == chosen_priority) for key in priorities],
+                                 key == chosen_priority) for key in priority_labels],
         mine=row["mine"],
         unassigned=row["unassigned"],
         overdue=row["overdue"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -278,6 +279,50 @@ def test_counts_are_one_query(advocate, desk):
     assert len(queries) == 1
 
 
+@pytest.mark.parametrize("search", ["", "Brook", "#"])
+def test_every_count_is_the_number_of_rows_its_option_shows(advocate, manager, search):
+    """Random cases and random filter choices: the number next to each option is the
+    number of rows the queue shows once that option is chosen, with or without a search
+    (looked up once for the page, or run inside each query)."""
+    import random
+
+    rng = random.Random(20261130)
+    now = timezone.now()
+    brook = CustomerFactory(name="Ada Brook")
+    owners = [advocate, manager, None]
+    cases = []
+    for number in range(40):
+        cases.append(make_case(
+            f"Case {number}", customer=brook if number % 3 else None,
+            kind=rng.choice(["late_delivery", "billing"]),
+            status=rng.choice(Case.Status.values), priority=rng.randint(1, 4),
+            owner=rng.choice(owners),
+            due_at=rng.choice([None, now - timedelta(hours=5), now + timedelta(hours=5)])))
+    if search == "#":
+        search = f"#{cases[7].pk}"
+
+    def rows(filters) -> int:
+        return selectors.case_queue(user=advocate, filters=filters, now=now).count()
+
+    for _ in range(12):
+        chosen = selectors.QueueFilters(
+            search=search, status=rng.choice(["", "all", *Case.Status.values]),
+            priority=rng.choice([None, 1, 2, 3, 4]),
+            owner=rng.choice(["", "mine", "unassigned", str(manager.pk)]),
+            overdue=rng.random() < 0.3, kind=rng.choice(["", "billing"]))
+        for filters in (chosen, selectors.with_search_resolved(chosen, now)):
+            counts = selectors.queue_counts(user=advocate, filters=filters, now=now)
+            for option in counts.statuses:
+                assert option.count == rows(replace(filters, status=option.value)), option
+            for option in counts.priorities:
+                priority = int(option.value) if option.value else None
+                assert option.count == rows(replace(filters, priority=priority)), option
+            assert counts.mine == rows(replace(filters, owner="mine"))
+            assert counts.unassigned == rows(replace(filters, owner="unassigned"))
+            assert counts.overdue == rows(replace(filters, overdue=True))
+            assert counts.shown in (None, rows(filters))
+
+
 def test_done_statuses_are_counted_up_to_a_cap(advocate, desk, monkeypatch):
     monkeypatch.setattr(queue_selectors, "COUNT_CAP", 1)
     for number in range(2):
@@ -492,9 +537,9 @@ def test_bulk_only_accepts_post(advocate_client):
 
 
 # session, user, groups, staff, teams, segments, then: the open counts, the capped resolved
-# and closed counts and the rows (the open counts hold the page count); or, searching, all
-# counts in one and the rows.
-QUEUE_VIEWS = [({"sort": "due"}, 10), ({"q": "case", "sort": "due"}, 8)]
+# and closed counts and the rows (the open counts hold the page count); or, searching, the
+# matching customers, the matching cases (the counts are added up from them) and the rows.
+QUEUE_VIEWS = [({"sort": "due"}, 10), ({"q": "case", "sort": "due"}, 9)]
 
 
 @pytest.mark.parametrize("size", [5, 40])
@@ -510,3 +555,19 @@ def test_the_queue_query_count_does_not_grow_with_rows(
     with django_assert_num_queries(expected):
         response = advocate_client.get(reverse("cases:queue"), query)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("offset", "text"), [
+    (timedelta(seconds=20), "now"),
+    (timedelta(minutes=1), "in 1 minute"),
+    (-timedelta(minutes=45), "45 minutes ago"),
+    (timedelta(hours=5, minutes=59), "in 5 hours"),
+    (-timedelta(hours=1), "1 hour ago"),
+    (timedelta(days=1, hours=3), "in 1 day"),
+    (-timedelta(days=40), "40 days ago"),
+])
+def test_due_and_opened_times_read_as_the_largest_whole_unit(offset, text):
+    from cases.views.queue import relative_time
+
+    now = timezone.now()
+    assert relative_time(now + offset, now) == text
