@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -66,7 +66,10 @@ class Skipped:
 
 
 Item = Record | RowError | Skipped
-Parser = Callable[[IO[bytes]], Iterator[Item]]
+# parse(stream, **options): options come from the source (``Source.format_options``), e.g.
+# the column mapping of ``csv`` or the page id whose own comments ``facebook-comments-json``
+# skips; a format ignores options it does not know.
+Parser = Callable[..., Iterator[Item]]
 
 
 @dataclass(frozen=True)
