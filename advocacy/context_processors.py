@@ -16,7 +16,7 @@ def navigation(request: HttpRequest) -> dict:
         ("cases", _("Cases"), reverse("cases:queue")),
         ("customers", _("Customers"), reverse("cases:customers")),
         ("rules", _("Rules"), reverse("cases:rules")),
-        ("feedback", _("Feedback"), None),
+        ("feedback", _("Feedback"), reverse("feedback:sources")),
         ("nps", _("NPS"), None),
         ("dashboard", _("Dashboard"), None),
     ]

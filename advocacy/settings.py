@@ -291,8 +291,15 @@ RISK_CHECK_INTERVAL = env_int("RISK_CHECK_INTERVAL", 300)
 RISK_RECHECK_MARGIN = env_int("RISK_RECHECK_MARGIN", 5)
 RISK_FULL_RUN_INTERVAL = env_int("RISK_FULL_RUN_INTERVAL", 3600)
 
+# Uploaded files (feedback imports) wait here for a worker: web and worker must share it.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+
 # Intake limits.
 ORDER_BATCH_LIMIT = 1000
+FEEDBACK_UPLOAD_MAX_BYTES = env_int("FEEDBACK_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
+# The languages feedback is catalogued in (detection is limited to them).
+FEEDBACK_LANGUAGES = ["en", "it", "nb", "ro"]
 ORDER_CSV_MAX_BYTES = env_int("ORDER_CSV_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -23,4 +23,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),
+    path("", include("feedback.urls")),
 ]

@@ -1,0 +1,49 @@
+"""Forms of the feedback pages: they check the shape of input; services check the rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from cases import selectors as desk
+from cases.models import Department
+from feedback.formats import FORMATS
+from feedback.models import Source
+
+
+def format_choices() -> list[tuple[str, str]]:
+    return [(name, f"{name} ({FORMATS[name].label})") for name in sorted(FORMATS)]
+
+
+class SourceForm(forms.ModelForm):
+    """What a manager decides about a source: steps 1, 2 and 5 (identify it, select it or
+    not and why, make someone responsible)."""
+
+    class Meta:
+        model = Source
+        fields = ["name", "slug", "platform", "selected", "selection_reason", "owner",
+                  "department", "intake", "default_format", "feed_url", "feed_format"]
+        widgets = {"selection_reason": forms.Textarea(attrs={"rows": 3})}
+
+    feed_url = forms.URLField(label=_("feed URL"), required=False, max_length=500,
+                              assume_scheme="https")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = desk.assignable_staff()
+        self.fields["owner"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username())
+        self.fields["department"].queryset = Department.objects.order_by("name")
+        self.fields["default_format"] = forms.ChoiceField(
+            label=_("File format"), required=False,
+            choices=[("", _("Choose when uploading")), *format_choices()])
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+    format = forms.ChoiceField(label=_("Format"), choices=format_choices)
+
+    @staticmethod
+    def max_megabytes() -> int:
+        return settings.FEEDBACK_UPLOAD_MAX_BYTES // (1024 * 1024)

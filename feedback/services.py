@@ -1,0 +1,349 @@
+"""Writes of the feedback app: sources, imports (start, run, cancel, resume) and the
+pipeline every item goes through — parsed from its format, catalogued, matched to its
+customer, stored once.
+
+An import is pending work in the database (``ImportBatch`` and its file): a worker claims
+it, reads the file as a stream and stores it chunk by chunk. Each chunk commits with the
+batch's counts and its position, so a worker killed mid-way loses at most the chunk it was
+on, and the retry resumes after the last committed one. Items are unique per source (by
+the platform's id, or by a hash of their content when there is none): a chunk redone, or
+the same file imported twice, adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from psycopg.types.json import Jsonb
+
+from cases.models import Customer, Order
+from cases.services.pending import register_pending_work, requeue_waiting
+from feedback import tasks
+from feedback.catalogue import Cataloguer
+from feedback.formats import Record, RowError, Skipped, get_format
+from feedback.models import FeedbackItem, ImportBatch, ImportRowError, ItemTheme, Source, Theme
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1000
+STALE_IMPORT_AFTER = dt.timedelta(minutes=10)  # no progress for this long: the worker died
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+def source_for_slug(*, slug: str, create: bool = False) -> Source:
+    """The source with this short name; with ``create``, a new one (not selected: a manager
+    decides that) when there is none."""
+    try:
+        return Source.objects.get(slug=slug)
+    except Source.DoesNotExist:
+        if not create:
+            raise ValidationError({"source": _("There is no source %(slug)s.") % {
+                "slug": slug}}) from None
+    if slugify(slug) != slug:
+        raise ValidationError({"source": _(
+            "%(slug)s is not a valid short name: use lowercase letters, digits and hyphens.")
+            % {"slug": slug}})
+    source = Source(slug=slug, name=slug.replace("-", " ").capitalize(),
+                    selection_reason=_("Created by an import; not reviewed yet."))
+    source.full_clean()
+    source.save()
+    return source
+
+
+# --- starting an import ----------------------------------------------------------------------
+
+
+def start_import(*, source: Source, file: File, filename: str, format_name: str,
+                 options: dict | None = None, actor: AbstractBaseUser | None = None,
+                 kind: str = ImportBatch.Kind.UPLOAD, enqueue: bool = True) -> ImportBatch:
+    """Keep the file as pending work and nudge a worker to import it. Refused at once,
+    with a message saying why: an unknown format, a file of the wrong type, too large or
+    empty, a CSV mapping without the text or the rating column."""
+    try:
+        chosen = get_format(format_name)
+    except ValueError as error:
+        raise ValidationError({"format": str(error)}) from None
+    size = file.size
+    if not filename.lower().endswith(chosen.extensions):
+        raise ValidationError({"file": _(
+            "%(format)s files end in %(extensions)s; %(name)s does not.") % {
+            "format": chosen.name, "extensions": " or ".join(chosen.extensions),
+            "name": filename}})
+    if size > settings.FEEDBACK_UPLOAD_MAX_BYTES:
+        raise ValidationError({"file": _("The file is larger than %(limit)d MB.") % {
+            "limit": settings.FEEDBACK_UPLOAD_MAX_BYTES // (1024 * 1024)}})
+    if not size:
+        raise ValidationError({"file": _("The file is empty.")})
+    options = {**(source.format_options or {}), **(options or {})}
+    if chosen.name == "csv":
+        mapping = options.get("mapping") or {}
+        if not (mapping.get("text") or mapping.get("rating")):
+            raise ValidationError({"options": _(
+                "Map a column to the text or to the rating: without either there is no "
+                "feedback to import.")})
+    with transaction.atomic():
+        batch = ImportBatch(source=source, kind=kind, format=chosen.name, options=options,
+                            filename=os.path.basename(filename)[:255], size=size,
+                            created_by=actor)
+        batch.file.save(batch.filename, file, save=False)
+        batch.save()
+        if enqueue:
+            transaction.on_commit(lambda: tasks.import_feedback.delay(batch_id=batch.pk))
+    return batch
+
+
+def cancel_import(*, batch: ImportBatch) -> ImportBatch:
+    """Stop an import after its current chunk; what it stored stays."""
+    if batch.is_finished:
+        raise ValidationError(_("This import has already finished."))
+    changed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PENDING).update(
+        status=ImportBatch.Status.CANCELLED, finished_at=timezone.now(), cancel_requested=True)
+    if not changed:
+        ImportBatch.objects.filter(pk=batch.pk).update(cancel_requested=True)
+    batch.refresh_from_db()
+    return batch
+
+
+# --- running an import -----------------------------------------------------------------------
+
+
+@dataclass
+class ChunkResult:
+    imported: int = 0
+    duplicates: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+
+def claim_import(*, batch_id: int) -> ImportBatch | None:
+    """Take a waiting import for this worker; None when another worker has it or it is
+    finished. A stale running import (its worker died) is put back to waiting by the
+    sweeper first."""
+    now = timezone.now()
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+        status=ImportBatch.Status.RUNNING, started_at=now, heartbeat_at=now,
+        attempts=F("attempts") + 1)
+    return ImportBatch.objects.select_related("source").get(pk=batch_id) if claimed else None
+
+
+def run_import(*, batch_id: int,
+               progress: Callable[[ImportBatch], None] | None = None) -> ImportBatch | None:
+    """Import a claimed batch to its end (or until cancelled), resuming after the records
+    a previous attempt committed. ``progress`` is called after each chunk."""
+    batch = claim_import(batch_id=batch_id)
+    if batch is None:
+        return None
+    try:
+        _run(batch, progress)
+    except Exception as error:
+        logger.exception("Feedback import %s failed", batch.pk)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.FAILED, finished_at=timezone.now(),
+            failure=f"{type(error).__name__}: {error}"[:2000])
+    batch.refresh_from_db()
+    return batch
+
+
+def _run(batch: ImportBatch, progress: Callable[[ImportBatch], None] | None) -> None:
+    chosen = get_format(batch.format)
+    if batch.rows_total is None:
+        with batch.file.open("rb") as stream:
+            total = sum(1 for _item in chosen.parse(stream, **batch.options))
+        ImportBatch.objects.filter(pk=batch.pk).update(rows_total=total)
+        batch.rows_total = total
+    cataloguer = Cataloguer(Theme.objects.all())
+    with batch.file.open("rb") as stream:
+        items = chosen.parse(stream, **batch.options)
+        position = batch.rows_done
+        for _skipped in islice(items, position):  # committed by an earlier attempt
+            pass
+        while True:
+            chunk = list(islice(items, CHUNK))
+            if not chunk:
+                break
+            if ImportBatch.objects.filter(pk=batch.pk, cancel_requested=True).exists():
+                ImportBatch.objects.filter(pk=batch.pk).update(
+                    status=ImportBatch.Status.CANCELLED, finished_at=timezone.now())
+                return
+            position += len(chunk)
+            store_chunk(batch=batch, items=chunk, position=position, cataloguer=cataloguer)
+            if progress is not None:
+                batch.refresh_from_db()
+                progress(batch)
+    now = timezone.now()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.DONE, finished_at=now, heartbeat_at=now)
+    Source.objects.filter(pk=batch.source_id).update(last_intake_at=now)
+
+
+@transaction.atomic
+def store_chunk(*, batch: ImportBatch, items: Sequence[Record | RowError | Skipped],
+                position: int, cataloguer: Cataloguer) -> ChunkResult:
+    """Store one chunk of an import and move its position, in one transaction."""
+    records = [item for item in items if isinstance(item, Record)]
+    errors = [item for item in items if isinstance(item, RowError)]
+    result = ChunkResult(errors=len(errors),
+                         skipped=sum(isinstance(item, Skipped) for item in items))
+    result.imported = store_records(source=batch.source, records=records, batch=batch,
+                                    cataloguer=cataloguer)
+    result.duplicates = len(records) - result.imported
+    ImportRowError.objects.bulk_create(
+        [ImportRowError(batch=batch, line=error.line, field=error.field[:100],
+                        reason=error.reason[:500]) for error in errors],
+        ignore_conflicts=True)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        rows_done=position, heartbeat_at=timezone.now(),
+        imported=F("imported") + result.imported, duplicates=F("duplicates") + result.duplicates,
+        errors=F("errors") + result.errors, skipped=F("skipped") + result.skipped)
+    return result
+
+
+def store_records(*, source: Source, records: Sequence[Record], cataloguer: Cataloguer,
+                  batch: ImportBatch | None = None) -> int:
+    """Catalogue, match and store records not stored yet; returns how many were new."""
+    if not records:
+        return 0
+    found = cataloguer.catalogue(records)
+    customers, orders = _match_customers(records)
+    now = timezone.now()
+    rows = []
+    for record, catalogued in zip(records, found, strict=True):
+        order = orders.get(record.order_ref)
+        customer_id = (order[1] if order else None) or customers.get(
+            ("ref", record.customer_ref)) or customers.get(("email", record.email.lower()))
+        rows.append(FeedbackItem(
+            source=source, batch=batch, external_id=record.external_id[:200],
+            content_hash=record.content_hash, author=record.author[:200],
+            title=record.title[:500], text=record.text, rating=record.rating,
+            rating_scale=_scale_label(record.rating_scale),
+            rating_normalised=catalogued.rating_normalised, posted_at=record.posted_at,
+            received_at=now, language=catalogued.language[:10],
+            sentiment=catalogued.sentiment, sentiment_terms=catalogued.sentiment_terms,
+            email=record.email[:254] if "@" in record.email else "",
+            order_ref=record.order_ref[:100], customer_ref=record.customer_ref[:100],
+            customer_id=customer_id, order_id=order[0] if order else None, raw=record.raw,
+        ))
+    stored = _insert_new(source, rows)
+    ItemTheme.objects.bulk_create([
+        ItemTheme(item_id=item.pk, theme_id=theme_id, terms=terms)
+        for item, catalogued in zip(rows, found, strict=True) if item.pk in stored
+        for theme_id, terms in catalogued.themes.items()
+    ], ignore_conflicts=True, batch_size=2000)
+    return len(stored)
+
+
+def _scale_label(scale: tuple[float, float] | None) -> str:
+    return "" if scale is None else f"{scale[0]:g}-{scale[1]:g}"
+
+
+def _match_customers(records: Sequence[Record]) -> tuple[dict, dict]:
+    """The customers the records name (by reference or email) and the orders (by
+    reference, with their customer), in three indexed lookups."""
+    refs = {record.customer_ref for record in records if record.customer_ref}
+    emails = {record.email.lower() for record in records if "@" in record.email}
+    order_refs = {record.order_ref for record in records if record.order_ref}
+    customers: dict[tuple[str, str], int] = {}
+    if refs:
+        customers.update({("ref", ref): pk for ref, pk in Customer.objects.filter(
+            external_ref__in=refs).values_list("external_ref", "pk")})
+    if emails:
+        customers.update({("email", email.lower()): pk for email, pk in Customer.objects.filter(
+            email__in=emails).values_list("email", "pk")})
+    orders = {}
+    if order_refs:
+        orders = {ref: (pk, customer_id) for ref, pk, customer_id in Order.objects.filter(
+            external_ref__in=order_refs).values_list("external_ref", "pk", "customer_id")}
+    return customers, orders
+
+
+ITEM_COLUMNS = (
+    "source_id", "batch_id", "external_id", "content_hash", "author", "title", "text",
+    "rating", "rating_scale", "rating_normalised", "posted_at", "received_at", "language",
+    "sentiment", "sentiment_terms", "email", "order_ref", "customer_ref", "customer_id",
+    "order_id", "raw",
+)
+ITEM_TYPES = (
+    "bigint", "bigint", "text", "text", "text", "text", "text", "double precision", "text",
+    "double precision", "timestamptz", "timestamptz", "text", "double precision", "jsonb",
+    "text", "text", "text", "bigint", "bigint", "jsonb",
+)
+
+
+def _insert_new(source: Source, rows: list[FeedbackItem]) -> set[int]:
+    """Insert the items not stored yet (unique per source by id, or by content without
+    one), setting their pks; returns the pks of those inserted."""
+    if connection.vendor != "postgresql":
+        return _insert_new_elsewhere(source, rows)
+    table = connection.ops.quote_name(FeedbackItem._meta.db_table)
+    columns = ", ".join(ITEM_COLUMNS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in ITEM_TYPES)
+    values = [[_column_value(row, column) for row in rows] for column in ITEM_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "  # noqa: S608 (our table and columns)
+            f"ON CONFLICT DO NOTHING RETURNING id, external_id, content_hash",
+            values,
+        )
+        inserted = cursor.fetchall()
+    by_key = {(row.external_id, "" if row.external_id else row.content_hash): row
+              for row in rows}
+    for pk, external_id, content_hash in inserted:
+        by_key[(external_id, "" if external_id else content_hash)].pk = pk
+    return {pk for pk, _external_id, _content_hash in inserted}
+
+
+def _column_value(row: FeedbackItem, column: str) -> object:
+    value = getattr(row, column)
+    return Jsonb(value) if column in ("sentiment_terms", "raw") else value
+
+
+def _insert_new_elsewhere(source: Source, rows: list[FeedbackItem]) -> set[int]:
+    """SQLite: leave out what is stored (or twice in the chunk), insert the rest."""
+    ids = {row.external_id for row in rows if row.external_id}
+    hashes = {row.content_hash for row in rows if not row.external_id}
+    stored = FeedbackItem.objects.filter(source=source).filter(
+        Q(external_id__in=ids) | Q(external_id="", content_hash__in=hashes))
+    seen = {(external_id, "" if external_id else content_hash)
+            for external_id, content_hash in stored.values_list("external_id", "content_hash")}
+    new = []
+    for row in rows:
+        key = (row.external_id, "" if row.external_id else row.content_hash)
+        if key not in seen:
+            seen.add(key)
+            new.append(row)
+    FeedbackItem.objects.bulk_create(new, batch_size=500)
+    return {row.pk for row in new}
+
+
+# --- the sweeper -----------------------------------------------------------------------------
+
+
+@register_pending_work("feedback imports")
+def requeue_stale_imports() -> int:
+    """Imports waiting too long for a worker, or running without progress (the worker
+    died): back to waiting and enqueued again; they resume after their last chunk."""
+    now = timezone.now()
+    waiting = (
+        Q(status=ImportBatch.Status.PENDING,
+          enqueued_at__lt=now - dt.timedelta(seconds=settings.PENDING_WORK_STALE_AFTER))
+        | Q(status=ImportBatch.Status.RUNNING, heartbeat_at__lt=now - STALE_IMPORT_AFTER)
+    )
+    return requeue_waiting(
+        ImportBatch, waiting, lambda pk: tasks.import_feedback.delay(batch_id=pk),
+        status=ImportBatch.Status.PENDING, enqueued_at=now)

@@ -1,0 +1,13 @@
+"""Celery tasks of the feedback app: thin wrappers that take ids and call one service.
+
+Every task may run twice (acks_late, the sweeper): the services make that harmless.
+"""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def import_feedback(*, batch_id: int) -> None:
+    from feedback import services
+
+    services.run_import(batch_id=batch_id)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from feedback import views
+
+app_name = "feedback"
+
+urlpatterns = [
+    path("feedback/", views.sources_page, name="sources"),
+    path("feedback/sources/new/", views.source_new_page, name="source-new"),
+    path("feedback/sources/<slug:slug>/", views.source_page, name="source"),
+    path("feedback/sources/<slug:slug>/upload/", views.source_upload, name="source-upload"),
+    path("feedback/imports/<int:pk>/", views.batch_page, name="batch"),
+    path("feedback/imports/<int:pk>/cancel/", views.batch_cancel, name="batch-cancel"),
+    path("feedback/imports/<int:pk>/errors.csv", views.batch_errors_csv, name="batch-errors"),
+]

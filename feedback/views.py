@@ -1,0 +1,110 @@
+"""Pages of the feedback app: sources, uploads and the imports' progress."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from cases.auth import is_manager, manager_required, staff_required
+from cases.views.partials import wants_fragment
+from feedback import selectors, services
+from feedback.forms import SourceForm, UploadForm
+from feedback.models import ImportBatch, Source
+
+
+@require_GET
+@staff_required
+def sources_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "feedback/sources.html", {
+        "sources": selectors.sources_overview(),
+        "batches": selectors.recent_batches(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def source_new_page(request: HttpRequest) -> HttpResponse:
+    form = SourceForm(request.POST or None)
+    if form.is_valid():
+        source = form.save()
+        messages.success(request, _("The source “%(name)s” is added.") % {"name": source.name})
+        return redirect(source)
+    return render(request, "feedback/source_new.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def source_page(request: HttpRequest, slug: str) -> HttpResponse:
+    source = get_object_or_404(selectors.sources_overview(), slug=slug)
+    manager = is_manager(request.user)
+    form = SourceForm(request.POST if request.method == "POST" else None, instance=source)
+    if request.method == "POST":
+        if not manager:
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("The source is saved."))
+            return redirect(source)
+    return render(request, "feedback/source_detail.html", {
+        "source": source, "form": form if manager else None,
+        "upload_form": UploadForm(initial={"format": source.default_format}),
+        "batches": selectors.recent_batches(source=source),
+    })
+
+
+@require_POST
+@staff_required
+def source_upload(request: HttpRequest, slug: str) -> HttpResponse:
+    source = get_object_or_404(Source, slug=slug)
+    form = UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = services.start_import(
+                source=source, file=upload, filename=upload.name,
+                format_name=form.cleaned_data["format"], actor=request.user)
+            return redirect(batch)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(request, "feedback/source_detail.html", {
+        "source": get_object_or_404(selectors.sources_overview(), slug=slug),
+        "form": SourceForm(instance=source) if is_manager(request.user) else None,
+        "upload_form": form, "batches": selectors.recent_batches(source=source),
+    })
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@staff_required
+def batch_page(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch.objects.select_related("source", "created_by"), pk=pk)
+    template = "feedback/batch.html" + ("#import-progress" if wants_fragment(request) else "")
+    return render(request, template, {
+        "batch": batch, "errors": selectors.import_errors(batch=batch)[:50]})
+
+
+@require_POST
+@staff_required
+def batch_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    try:
+        services.cancel_import(batch=batch)
+        messages.success(request, _("The import stops after the records it is on."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(batch)
+
+
+@require_GET
+@staff_required
+def batch_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(ImportBatch, pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
+    selectors.write_error_report(batch=batch, stream=response)
+    return response
