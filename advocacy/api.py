@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from cases.api import REQUEST_SCHEMAS, BatchInvalid
 from cases.api import router as cases_router
+from feedback.api import router as feedback_router
 
 
 class DeskApi(NinjaAPI):
@@ -20,7 +21,7 @@ api = DeskApi(
     title="Advocacy Desk API",
     version="1",
     description=(
-        "Push orders, shipment events and (later) contacts and feedback; read cases. "
+        "Push orders, shipment events, contacts and feedback; read cases. "
         "Authenticate with `Authorization: Bearer <key>`; managers create keys under "
         "Settings → API keys or with `manage.py create_api_key`."
     ),
@@ -28,6 +29,7 @@ api = DeskApi(
     docs_url="/docs",
 )
 api.add_router("/", cases_router)
+api.add_router("/", feedback_router)
 
 
 @api.exception_handler(BatchInvalid)

@@ -94,7 +94,8 @@ class ApiKeyForm(forms.Form):
     )
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
-        choices=list(services.API_SCOPES.items()),
+        # Read when the form is built: other apps add their scopes when they load.
+        choices=lambda: list(services.API_SCOPES.items()),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one scope.")},
     )
