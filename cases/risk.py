@@ -89,7 +89,8 @@ class Rule:
     case_kind: ClassVar[str]
     default_priority: ClassVar[int] = Priority.NORMAL
     notify_team: ClassVar[bool] = False  # tell the owner team at once (critical orders)
-    # What a signal is about: "order" (subject ids are order pks) or "customer".
+    # What a signal is about: "order" (subject ids are order pks), "customer", or
+    # something of another app's (its ``subjects_of`` then says which changed).
     subject: ClassVar[str] = "order"
 
     def matches(self, as_of: dt.datetime, params: dict[str, int],

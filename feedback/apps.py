@@ -12,3 +12,12 @@ class FeedbackConfig(AppConfig):
         from feedback import presets, services  # noqa: F401
 
         API_SCOPES["feedback:write"] = _("Push feedback items")
+
+        import feedback.risk  # noqa: F401 (negative feedback joins the risk engine)
+        from cases.panels import CustomerPanel, register_customer_panel
+        from feedback import selectors
+
+        register_customer_panel(CustomerPanel(
+            key="feedback", title=_("Feedback"), template="feedback/panels/customer.html",
+            context=lambda customer: selectors.customer_feedback(customer=customer), order=30,
+        ))

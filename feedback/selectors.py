@@ -50,3 +50,18 @@ def recent_batches(*, source: Source | None = None, limit: int = 10) -> QuerySet
     if source is not None:
         batches = batches.filter(source=source)
     return batches.order_by("-created_at", "-pk")[:limit]
+
+
+CUSTOMER_FEEDBACK_SHOWN = 10
+
+
+def customer_feedback(*, customer) -> dict:
+    """The customer's feedback for their page: the newest items, how many, how they feel."""
+    items = customer.feedback_items.all()
+    summary = items.aggregate(count=Count("pk"), sentiment=Avg("sentiment"),
+                              rating=Avg("rating_normalised"))
+    return {
+        "items": list(items.select_related("source").prefetch_related("themes")
+                      .order_by("-posted_at", "-pk")[:CUSTOMER_FEEDBACK_SHOWN]),
+        **summary,
+    }

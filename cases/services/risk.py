@@ -216,7 +216,9 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime,
               window: Window | None = None) -> dict:
     params = rule.clean_params(row.params)
     table = connection.ops.quote_name(RiskSignal._meta.db_table)
-    subject_column = "customer_id" if rule.subject == "customer" else "order_id"
+    # The signal column holding a subject's id; a rule about something else (a feedback
+    # item) clears only in full runs.
+    subject_column = {"customer": "customer_id", "order": "order_id"}.get(rule.subject)
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -280,8 +282,8 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime,
         # Cleared: every open signal no longer matching; in an incremental run, among the
         # subjects re-checked (nothing else can have stopped matching).
         only_changed = (
-            f"AND {table}.{subject_column} IN (SELECT id FROM {SUBJECTS_TABLE})"  # noqa: S608
-            if window is not None else "")
+            "" if window is None else "AND FALSE" if subject_column is None
+            else f"AND {table}.{subject_column} IN (SELECT id FROM {SUBJECTS_TABLE})")  # noqa: S608
         cursor.execute(
             f"""
             UPDATE {table} SET cleared_at = %s
