@@ -54,7 +54,8 @@ def test_a_manager_enables_a_rule_and_the_advocate_sees_its_case_in_the_queue(
     runs = rule.locator("tbody tr")
     expect(runs).to_have_count(1)
     expect(runs.first).to_contain_text("Succeeded")
-    expect(runs.first.locator("td").nth(8)).to_have_text("1")  # cases opened
+    expect(runs.first.locator("td").nth(9)).to_have_text("1")  # cases opened
+    expect(runs.first.locator("td").nth(4)).to_have_text("Full")  # the first run ever
     expect(rule.get_by_role("alert")).to_have_count(0)
     screenshot(manager, "rules")
     assert RuleRun.objects.get().status == RuleRun.Status.SUCCEEDED
