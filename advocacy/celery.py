@@ -24,4 +24,8 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
             "task": "cases.tasks.run_risk_checks",
             "schedule": float(settings.RISK_CHECK_INTERVAL),
         },
+        "refresh-needs": {
+            "task": "feedback.tasks.refresh_needs",
+            "schedule": float(settings.NEEDS_REFRESH_INTERVAL),
+        },
     }

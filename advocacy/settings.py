@@ -300,6 +300,9 @@ ORDER_BATCH_LIMIT = 1000
 FEEDBACK_UPLOAD_MAX_BYTES = env_int("FEEDBACK_UPLOAD_MAX_BYTES", 200 * 1024 * 1024)
 # The languages feedback is catalogued in (detection is limited to them).
 FEEDBACK_LANGUAGES = ["en", "it", "nb", "ro"]
+# Customer needs are ranked over this many days (against the days before), refreshed by beat.
+NEEDS_PERIOD_DAYS = env_int("NEEDS_PERIOD_DAYS", 90)
+NEEDS_REFRESH_INTERVAL = env_int("NEEDS_REFRESH_INTERVAL", 3600)
 ORDER_CSV_MAX_BYTES = env_int("ORDER_CSV_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -47,3 +47,19 @@ class UploadForm(forms.Form):
     @staticmethod
     def max_megabytes() -> int:
         return settings.FEEDBACK_UPLOAD_MAX_BYTES // (1024 * 1024)
+
+
+class NeedForm(forms.ModelForm):
+    """A manager's decision on a need: which department owns it, where it stands."""
+
+    class Meta:
+        from feedback.models import Need
+
+        model = Need
+        fields = ["department", "status", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.order_by("name")
+        self.fields["department"].empty_label = _("No department yet")

@@ -302,3 +302,78 @@ class ItemTheme(models.Model):
 
     def __str__(self) -> str:
         return f"{self.theme_id} on {self.item_id}"
+
+
+class Need(models.Model):
+    """A customer need the company should act on, built from a theme of the feedback: how
+    much customers say it, how negatively, whether it grows, and what the customers saying
+    it are worth; owned by a department, moved through its statuses."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        PLANNED = "planned", _("Planned")
+        DONE = "done", _("Done")
+
+    theme = models.OneToOneField(Theme, verbose_name=_("theme"), on_delete=models.CASCADE,
+                                 related_name="need")
+    department = models.ForeignKey(
+        Department, verbose_name=_("owner department"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="needs")
+    status = models.CharField(_("status"), max_length=15, choices=Status, default=Status.NEW)
+    note = models.TextField(_("note"), blank=True)
+    # The figures of the last refresh, over its period and the one before it.
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    volume = models.PositiveIntegerField(_("items"), default=0)
+    negative = models.PositiveIntegerField(_("negative items"), default=0)
+    previous_volume = models.PositiveIntegerField(_("items the period before"), default=0)
+    customers = models.PositiveIntegerField(_("customers"), default=0)
+    customer_value = models.DecimalField(_("12-month revenue of those customers"),
+                                         max_digits=16, decimal_places=2, default=0)
+    score = models.FloatField(_("score"), default=0)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-score", "pk"]
+        verbose_name = _("customer need")
+        verbose_name_plural = _("customer needs")
+
+    def __str__(self) -> str:
+        return self.theme.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("feedback:need", args=[self.pk])
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.negative / self.volume if self.volume else None
+
+    @property
+    def trend(self) -> float | None:
+        """Growth against the period before: +0.5 is half again as many items."""
+        if not self.previous_volume:
+            return None
+        return (self.volume - self.previous_volume) / self.previous_volume
+
+
+class NeedChange(models.Model):
+    """One change of a need's owner, status or note: its history."""
+
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    field = models.CharField(max_length=20)
+    old = models.CharField(max_length=200, blank=True)
+    new = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("need change")
+        verbose_name_plural = _("need changes")
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old} → {self.new}"

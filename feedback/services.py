@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import islice
 
 from django.conf import settings
@@ -24,7 +26,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -35,7 +38,16 @@ from cases.services.pending import register_pending_work, requeue_waiting
 from feedback import tasks
 from feedback.catalogue import Cataloguer
 from feedback.formats import Record, RowError, Skipped, get_format
-from feedback.models import FeedbackItem, ImportBatch, ImportRowError, ItemTheme, Source, Theme
+from feedback.models import (
+    FeedbackItem,
+    ImportBatch,
+    ImportRowError,
+    ItemTheme,
+    Need,
+    NeedChange,
+    Source,
+    Theme,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -347,3 +359,94 @@ def requeue_stale_imports() -> int:
     return requeue_waiting(
         ImportBatch, waiting, lambda pk: tasks.import_feedback.delay(batch_id=pk),
         status=ImportBatch.Status.PENDING, enqueued_at=now)
+
+
+# --- customer needs --------------------------------------------------------------------------
+
+
+def refresh_needs(*, now: dt.datetime | None = None,
+                  period_days: int | None = None) -> list[Need]:
+    """Rank the customer needs again from the feedback of the selected sources: per theme,
+    the items of the last period, the negative ones, the period before, the customers
+    speaking and their 12-month revenue. A few aggregate queries, whatever the volume.
+
+    The score puts first what many customers complain about, more and more, and what the
+    valuable customers say: ``(negative + volume/4 of the rest) * growth * value``, with
+    growth = 1 + the trend (between -0.5 and +2) and value = 1 + log10(1 + revenue/1,000).
+    """
+    now = now or timezone.now()
+    period = dt.timedelta(days=period_days or settings.NEEDS_PERIOD_DAYS)
+    start, before = now - period, now - 2 * period
+    links = (ItemTheme.objects.exclude(origin=ItemTheme.Origin.REMOVED)
+             .filter(item__source__selected=True)
+             .annotate(when=Coalesce("item__posted_at", "item__received_at"))
+             .filter(when__gte=before, when__lt=now))
+    current = Q(when__gte=start)
+    negative = Q(item__sentiment__lt=0) | Q(item__rating_normalised__lte=0.25)
+    figures = {row["theme_id"]: row for row in links.values("theme_id").annotate(
+        volume=Count("item", filter=current),
+        negative=Count("item", filter=current & negative),
+        previous=Count("item", filter=~current),
+        customers=Count("item__customer", filter=current, distinct=True),
+    )}
+    speakers: dict[int, set[int]] = {}
+    for theme_id, customer_id in (links.filter(current, item__customer__isnull=False)
+                                  .values_list("theme_id", "item__customer_id").distinct()):
+        speakers.setdefault(theme_id, set()).add(customer_id)
+    everyone = set().union(*speakers.values()) if speakers else set()
+    revenue = dict(Order.objects.filter(
+        customer_id__in=everyone, ordered_at__gte=now - dt.timedelta(days=365)
+    ).values("customer_id").annotate(total=Sum("value")).values_list("customer_id", "total"))
+    needs = {need.theme_id: need for need in Need.objects.all()}
+    for theme_id, row in figures.items():
+        need = needs.get(theme_id) or Need(theme_id=theme_id)
+        value = sum((revenue.get(customer, Decimal(0)) for customer in speakers.get(theme_id, ())),
+                    Decimal(0))
+        need.volume, need.negative = row["volume"], row["negative"]
+        need.previous_volume, need.customers = row["previous"], row["customers"]
+        need.customer_value = value
+        need.period_start, need.period_end, need.refreshed_at = start, now, timezone.now()
+        growth = 1 + min(2.0, max(-0.5, need.trend or 0.0))
+        weight = need.negative + (need.volume - need.negative) / 4
+        need.score = round(weight * growth * (1 + math.log10(1 + float(value) / 1000)), 3)
+        needs[theme_id] = need
+    for theme_id, need in needs.items():
+        if theme_id not in figures and need.pk:  # quiet this period
+            need.volume = need.negative = need.customers = 0
+            need.customer_value, need.score = Decimal(0), 0.0
+            need.period_start, need.period_end, need.refreshed_at = start, now, timezone.now()
+    with transaction.atomic():
+        for need in needs.values():
+            need.save()
+    return sorted(needs.values(), key=lambda need: -need.score)
+
+
+NEED_FIELDS = ("department", "status", "note")
+
+
+@transaction.atomic
+def update_need(*, need: Need, actor: AbstractBaseUser | None, **changes) -> Need:
+    """A manager gives a need to a department, moves its status or notes what is being
+    done; each change goes into the need's history."""
+    history = []
+    for field in NEED_FIELDS:
+        if field not in changes:
+            continue
+        old, new = getattr(need, field), changes[field]
+        if old != new:
+            history.append(NeedChange(need=need, actor=actor, field=field,
+                                      old=_label(need, field, old)[:200],
+                                      new=_label(need, field, new)[:200]))
+            setattr(need, field, new)
+    if history:
+        need.updated_at = timezone.now()
+        need.full_clean()
+        need.save()
+        NeedChange.objects.bulk_create(history)
+    return need
+
+
+def _label(need: Need, field: str, value: object) -> str:
+    if field == "status":
+        return str(Need.Status(value).label) if value else ""
+    return "" if value is None else str(value)

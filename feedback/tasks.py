@@ -11,3 +11,10 @@ def import_feedback(*, batch_id: int) -> None:
     from feedback import services
 
     services.run_import(batch_id=batch_id)
+
+
+@shared_task(acks_late=True)
+def refresh_needs() -> int:
+    from feedback import services
+
+    return len(services.refresh_needs())

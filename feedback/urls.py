@@ -12,4 +12,9 @@ urlpatterns = [
     path("feedback/imports/<int:pk>/", views.batch_page, name="batch"),
     path("feedback/imports/<int:pk>/cancel/", views.batch_cancel, name="batch-cancel"),
     path("feedback/imports/<int:pk>/errors.csv", views.batch_errors_csv, name="batch-errors"),
+    path("feedback/analysis/", views.analysis_page, name="analysis"),
+    path("feedback/needs/", views.needs_page, name="needs"),
+    path("feedback/needs/refresh/", views.needs_refresh, name="needs-refresh"),
+    path("feedback/needs/export.csv", views.needs_csv, name="needs-csv"),
+    path("feedback/needs/<int:pk>/", views.need_page, name="need"),
 ]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -13,8 +17,8 @@ from django.views.decorators.vary import vary_on_headers
 from cases.auth import is_manager, manager_required, staff_required
 from cases.views.partials import wants_fragment
 from feedback import selectors, services
-from feedback.forms import SourceForm, UploadForm
-from feedback.models import ImportBatch, Source
+from feedback.forms import NeedForm, SourceForm, UploadForm
+from feedback.models import ImportBatch, Need, Source, Theme
 
 
 @require_GET
@@ -108,3 +112,81 @@ def batch_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     selectors.write_error_report(batch=batch, stream=response)
     return response
+
+
+# --- customer needs ----------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def needs_page(request: HttpRequest) -> HttpResponse:
+    manager = is_manager(request.user)
+    needs = list(selectors.ranked_needs())
+    return render(request, "feedback/needs.html", {
+        "rows": [(need, NeedForm(instance=need, prefix=f"need-{need.pk}") if manager else None)
+                 for need in needs],
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def need_page(request: HttpRequest, pk: int) -> HttpResponse:
+    need = get_object_or_404(selectors.ranked_needs(), pk=pk)
+    manager = is_manager(request.user)
+    if request.method == "POST":
+        if not manager:
+            return render(request, "403.html", status=403)
+        prefix = request.POST.get("prefix") or None
+        form = NeedForm(request.POST, instance=Need.objects.get(pk=pk), prefix=prefix)
+        if form.is_valid():
+            services.update_need(need=need, actor=request.user, **{
+                field: form.cleaned_data[field] for field in ("department", "status", "note")})
+            messages.success(request, _("“%(need)s” is saved.") % {"need": need.theme.name})
+            return redirect("feedback:needs" if request.POST.get("next") == "list" else need)
+    else:
+        form = NeedForm(instance=need) if manager else None
+    filters = {"source": request.GET.get("source", ""), "language": request.GET.get("language", ""),
+               "negative": request.GET.get("negative") == "1"}
+    page = Paginator(selectors.need_evidence(need=need, **filters), 25).get_page(
+        request.GET.get("page"))
+    return render(request, "feedback/need_detail.html", {
+        "need": need, "form": form, "page": page, "filters": filters,
+        "sources": Source.objects.order_by("name"), "history": need.changes.select_related(
+            "actor")[:50],
+    })
+
+
+@require_POST
+@manager_required
+def needs_refresh(request: HttpRequest) -> HttpResponse:
+    services.refresh_needs()
+    messages.success(request, _("The needs are ranked again from the latest feedback."))
+    return redirect("feedback:needs")
+
+
+@require_GET
+@staff_required
+def needs_csv(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="customer-needs.csv"'
+    selectors.write_needs_csv(stream=response)
+    return response
+
+
+# --- analysis ----------------------------------------------------------------------------------
+
+PERIODS = {"30": 30, "90": 90, "365": 365}
+
+
+@require_GET
+@staff_required
+def analysis_page(request: HttpRequest) -> HttpResponse:
+    period = request.GET.get("period") if request.GET.get("period") in PERIODS else "90"
+    end = timezone.now()
+    filters = {key: request.GET.get(key, "") for key in ("source", "language", "theme")}
+    analysis = selectors.feedback_analysis(
+        start=end - dt.timedelta(days=PERIODS[period]), end=end, **filters)
+    return render(request, "feedback/analysis.html", {
+        "analysis": analysis, "period": period, "periods": PERIODS, "filters": filters,
+        "sources": Source.objects.order_by("name"), "themes": Theme.objects.order_by("name"),
+    })
