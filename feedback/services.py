@@ -202,6 +202,8 @@ def _run(batch: ImportBatch, progress: Callable[[ImportBatch], None] | None) -> 
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportBatch.Status.DONE, finished_at=now, heartbeat_at=now)
     Source.objects.filter(pk=batch.source_id).update(last_intake_at=now)
+    if batch.imported or ImportBatch.objects.filter(pk=batch.pk, imported__gt=0).exists():
+        transaction.on_commit(lambda: tasks.refresh_needs.delay())  # the ranking moves
 
 
 @transaction.atomic
