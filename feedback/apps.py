@@ -13,6 +13,7 @@ class FeedbackConfig(AppConfig):
 
         API_SCOPES["feedback:write"] = _("Push feedback items")
 
+        import feedback.demo  # load_demo's feedback
         import feedback.risk  # noqa: F401 (negative feedback joins the risk engine)
         from cases.panels import CustomerPanel, register_customer_panel
         from feedback import selectors

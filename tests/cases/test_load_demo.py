@@ -55,3 +55,17 @@ def test_demo_orders_become_late_within_minutes_and_open_proactive_cases():
     for case in opened:
         assert case.origin == "proactive" and case.first_customer_contact_at is None
         assert case.orders.get().external_ref.endswith("-SOON")
+
+
+def test_the_demo_brings_feedback_and_ranked_needs(db):
+    from django.core.management import call_command
+
+    from feedback.models import FeedbackItem, Need, Source
+
+    call_command("load_demo")
+
+    assert Source.objects.filter(selected=True).count() == 2
+    assert FeedbackItem.objects.filter(customer__isnull=False).exists()
+    assert FeedbackItem.objects.values("language").distinct().count() == 4
+    top = Need.objects.order_by("-score").first()
+    assert top.volume > 0 and top.department.name == "Logistics"

@@ -45,6 +45,7 @@ def test_the_analysis_page_shows_each_chart_with_its_table(advocate_client):
         ("Delivery speed", {"now": 3, "before": 0})]
     page = response.content.decode()
     assert page.count('<table class="data-table data-table--compact">') == 4
+    assert page.count('class="table-scroll"') == 4
     assert page.count('class="bars"') == 4
 
 

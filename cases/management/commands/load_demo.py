@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import services
+from cases.demo import DEMO_LOADERS
 from cases.models import (
     ADVOCATES,
     MANAGERS,
@@ -171,10 +172,13 @@ class Command(BaseCommand):
             result = self.load_orders(now)
             cases = self.load_cases(now)
             watched = self.load_risk_rules(timezone.now())
+            others = [loader(now) for loader in DEMO_LOADERS.values()]
         self.stdout.write(
             f"Demo data loaded: {users_created} staff users, {len(CUSTOMERS)} customers, "
             f"{result.created} orders, {cases} cases."
         )
+        for said in others:
+            self.stdout.write(said)
         self.stdout.write(
             f"Risk checks are on. {watched} orders are promised within the next minutes and "
             "have not arrived: watch the queue, proactive cases open for them, before any "
