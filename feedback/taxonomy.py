@@ -87,3 +87,16 @@ DEFAULT_THEMES = [
                "coș", "online"],
     }),
 ]
+
+
+def load_default_taxonomy(theme_model) -> int:
+    """Create the themes above that are missing (by key); returns how many were created.
+    ``theme_model``: the ``Theme`` model, or its historical version in a migration."""
+    by_slug, created = {}, 0
+    for position, (slug, name, parent, keywords) in enumerate(DEFAULT_THEMES):
+        by_slug[slug], new = theme_model.objects.get_or_create(slug=slug, defaults={
+            "name": name, "parent": by_slug.get(parent), "keywords": keywords,
+            "position": position,
+        })
+        created += new
+    return created

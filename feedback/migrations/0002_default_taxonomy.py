@@ -1,16 +1,10 @@
 from django.db import migrations
 
-from feedback.taxonomy import DEFAULT_THEMES
+from feedback.taxonomy import DEFAULT_THEMES, load_default_taxonomy
 
 
 def load_taxonomy(apps, schema_editor):
-    Theme = apps.get_model("feedback", "Theme")
-    by_slug = {}
-    for position, (slug, name, parent, keywords) in enumerate(DEFAULT_THEMES):
-        by_slug[slug], _created = Theme.objects.get_or_create(slug=slug, defaults={
-            "name": name, "parent": by_slug.get(parent), "keywords": keywords,
-            "position": position,
-        })
+    load_default_taxonomy(apps.get_model("feedback", "Theme"))
 
 
 def unload_taxonomy(apps, schema_editor):

@@ -307,5 +307,7 @@ def test_the_incremental_replay_finds_what_full_evaluation_finds(seed):
 
     assert fast.detections == full.detections
     assert len(full.detections) > 20  # the history gives every rule something to find
-    assert {key for key, _subject in full.detections} == set(RULES)
+    # Every rule about orders (the desk's own; feedback's has no feedback to find here).
+    assert {key for key, _subject in full.detections} == {
+        key for key, rule in RULES.items() if type(rule).__module__ == "cases.risk"}
     assert fast.as_dict() == full.as_dict()

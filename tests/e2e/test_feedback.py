@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from cases.models import Department
-from feedback.models import FeedbackItem, Need
+from feedback.models import FeedbackItem, Need, Theme
+from feedback.taxonomy import load_default_taxonomy
 from tests.cases.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,6 +39,8 @@ def recent_export(folder: Path) -> Path:
 def test_a_manager_imports_trustpilot_reviews_and_assigns_the_top_need(
     live_server, new_page, log_in, screenshot, tmp_path
 ):
+    # The taxonomy a migration loads: transactional tests before this one emptied the tables.
+    load_default_taxonomy(Theme)
     UserFactory.manager(username="marco")
     Department.objects.create(name="Logistics")
     page = new_page()
