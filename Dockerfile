@@ -18,7 +18,7 @@ RUN pip install -r requirements.lock
 COPY . .
 RUN pip install --no-deps -e . \
     && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0 \
-    && mkdir -p /app/var && chown -R desk:desk /app/var
+    && mkdir -p /app/var /app/media && chown -R desk:desk /app/var /app/media
 
 USER desk
 EXPOSE 8000

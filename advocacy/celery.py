@@ -24,6 +24,10 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
             "task": "cases.tasks.run_risk_checks",
             "schedule": float(settings.RISK_CHECK_INTERVAL),
         },
+        "pull-feeds": {
+            "task": "feedback.tasks.pull_feeds",
+            "schedule": float(settings.FEED_PULL_INTERVAL),
+        },
         "refresh-needs": {
             "task": "feedback.tasks.refresh_needs",
             "schedule": float(settings.NEEDS_REFRESH_INTERVAL),

@@ -303,6 +303,9 @@ FEEDBACK_LANGUAGES = ["en", "it", "nb", "ro"]
 # Customer needs are ranked over this many days (against the days before), refreshed by beat.
 NEEDS_PERIOD_DAYS = env_int("NEEDS_PERIOD_DAYS", 90)
 NEEDS_REFRESH_INTERVAL = env_int("NEEDS_REFRESH_INTERVAL", 3600)
+# Feed sources are pulled this often (seconds); a pull waits at most FEED_TIMEOUT seconds.
+FEED_PULL_INTERVAL = env_int("FEED_PULL_INTERVAL", 900)
+FEED_TIMEOUT = env_int("FEED_TIMEOUT", 20)
 ORDER_CSV_MAX_BYTES = env_int("ORDER_CSV_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -9,7 +9,7 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         # The file formats, and the sweeper's hook for imports whose worker died.
         from cases.services.api_keys import API_SCOPES
-        from feedback import presets, services  # noqa: F401
+        from feedback import feeds, presets, services  # noqa: F401
 
         API_SCOPES["feedback:write"] = _("Push feedback items")
 

@@ -18,3 +18,10 @@ def refresh_needs() -> int:
     from feedback import services
 
     return len(services.refresh_needs())
+
+
+@shared_task(acks_late=True)
+def pull_feeds() -> dict[str, str]:
+    from feedback import feeds
+
+    return feeds.pull_feeds()
