@@ -63,3 +63,51 @@ class NeedForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = Department.objects.order_by("name")
         self.fields["department"].empty_label = _("No department yet")
+
+
+class ItemThemesForm(forms.Form):
+    themes = forms.ModelMultipleChoiceField(
+        label=_("Themes"), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from feedback.models import Theme
+
+        self.fields["themes"].queryset = Theme.objects.order_by("position", "name")
+
+
+class ThemeForm(forms.ModelForm):
+    """A theme of the taxonomy, with its keywords one per line for each language."""
+
+    class Meta:
+        from feedback.models import Theme
+
+        model = Theme
+        fields = ["name", "slug", "parent", "position"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from feedback.models import Theme
+
+        parents = Theme.objects.order_by("position", "name")
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        for code, name in settings.LANGUAGES:
+            if code in settings.FEEDBACK_LANGUAGES:
+                self.fields[f"keywords_{code}"] = forms.CharField(
+                    label=_("Words and phrases in %(language)s") % {"language": name},
+                    required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                    help_text=_("One per line; every form of a word matches."),
+                    initial="\n".join((self.instance.keywords or {}).get(code, [])))
+
+    def save(self, commit: bool = True):
+        theme = super().save(commit=False)
+        theme.keywords = {
+            code: [line.strip() for line in self.cleaned_data.get(f"keywords_{code}",
+                                                                  "").splitlines()
+                   if line.strip()]
+            for code in settings.FEEDBACK_LANGUAGES
+        }
+        return theme

@@ -452,3 +452,81 @@ def _label(need: Need, field: str, value: object) -> str:
     if field == "status":
         return str(Need.Status(value).label) if value else ""
     return "" if value is None else str(value)
+
+
+# --- corrections and re-cataloguing ------------------------------------------------------------
+
+
+@transaction.atomic
+def correct_item_themes(*, item: FeedbackItem, themes: Sequence[Theme]) -> FeedbackItem:
+    """An advocate says what an item is about. Themes they add or take away are kept as
+    theirs, so cataloguing the item again does not undo them."""
+    wanted = {theme.pk for theme in themes}
+    current = {link.theme_id: link for link in item.item_themes.all()}
+    for theme_id, link in current.items():
+        if theme_id in wanted and link.origin == ItemTheme.Origin.REMOVED:
+            link.origin = ItemTheme.Origin.ADDED
+            link.save(update_fields=["origin"])
+        elif theme_id not in wanted and link.origin == ItemTheme.Origin.CATALOGUE:
+            link.origin = ItemTheme.Origin.REMOVED
+            link.save(update_fields=["origin"])
+        elif theme_id not in wanted and link.origin == ItemTheme.Origin.ADDED:
+            link.delete()
+    ItemTheme.objects.bulk_create([
+        ItemTheme(item=item, theme_id=theme_id, origin=ItemTheme.Origin.ADDED)
+        for theme_id in wanted - set(current)])
+    return item
+
+
+RECATALOGUE_CHUNK = 2000
+
+
+def recatalogue(*, after_id: int = 0, limit: int | None = None) -> int:
+    """Catalogue stored items again with the current taxonomy, chunk by chunk from
+    ``after_id`` on: sentiment and the themes found (the language found before stands);
+    themes an advocate added or removed stay as they said. Returns how many."""
+    cataloguer = Cataloguer(Theme.objects.all())
+    done = 0
+    while limit is None or done < limit:
+        items = list(FeedbackItem.objects.filter(pk__gt=after_id).order_by("pk")
+                     .only("pk", "title", "text", "rating", "rating_scale", "language")
+                     [:RECATALOGUE_CHUNK])
+        if not items:
+            break
+        for item in items:  # the language found before stands; the scale as a pair
+            item.rating_scale = _scale_of(item.rating_scale)
+        found = cataloguer.catalogue(items)
+        with transaction.atomic():
+            for item, catalogued in zip(items, found, strict=True):
+                FeedbackItem.objects.filter(pk=item.pk).update(
+                    sentiment=catalogued.sentiment, sentiment_terms=catalogued.sentiment_terms,
+                    language=catalogued.language[:10])
+            ids = [item.pk for item in items]
+            ItemTheme.objects.filter(item_id__in=ids,
+                                     origin=ItemTheme.Origin.CATALOGUE).delete()
+            ItemTheme.objects.bulk_create([
+                ItemTheme(item_id=item.pk, theme_id=theme_id, terms=terms)
+                for item, catalogued in zip(items, found, strict=True)
+                for theme_id, terms in catalogued.themes.items()
+            ], ignore_conflicts=True, batch_size=2000)  # an advocate's word stands
+        done += len(items)
+        after_id = items[-1].pk
+    return done
+
+
+def _scale_of(label: str) -> tuple[float, float] | None:
+    worst, _dash, best = (label or "").partition("-")
+    try:
+        return (float(worst), float(best)) if best else None
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def save_theme(*, theme: Theme) -> Theme:
+    """Save a manager's change to the taxonomy; the stored feedback is catalogued again
+    in the background."""
+    theme.full_clean()
+    theme.save()
+    transaction.on_commit(lambda: tasks.recatalogue_feedback.delay())
+    return theme

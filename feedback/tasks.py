@@ -25,3 +25,13 @@ def pull_feeds() -> dict[str, str]:
     from feedback import feeds
 
     return feeds.pull_feeds()
+
+
+@shared_task(acks_late=True)
+def recatalogue_feedback() -> int:
+    """After a change to the taxonomy: every stored item catalogued again, then the needs."""
+    from feedback import services
+
+    done = services.recatalogue()
+    services.refresh_needs()
+    return done

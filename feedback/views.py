@@ -17,8 +17,8 @@ from django.views.decorators.vary import vary_on_headers
 from cases.auth import is_manager, manager_required, staff_required
 from cases.views.partials import wants_fragment
 from feedback import selectors, services
-from feedback.forms import NeedForm, SourceForm, UploadForm
-from feedback.models import ImportBatch, Need, Source, Theme
+from feedback.forms import ItemThemesForm, NeedForm, SourceForm, ThemeForm, UploadForm
+from feedback.models import FeedbackItem, ImportBatch, ItemTheme, Need, Source, Theme
 
 
 @require_GET
@@ -190,3 +190,45 @@ def analysis_page(request: HttpRequest) -> HttpResponse:
         "analysis": analysis, "period": period, "periods": PERIODS, "filters": filters,
         "sources": Source.objects.order_by("name"), "themes": Theme.objects.order_by("name"),
     })
+
+
+# --- items and the taxonomy ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def item_page(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(FeedbackItem.objects.select_related("source", "customer", "order"),
+                             pk=pk)
+    links = list(item.item_themes.select_related("theme"))
+    shown = [link.theme for link in links if link.origin != ItemTheme.Origin.REMOVED]
+    form = ItemThemesForm(request.POST or None, initial={"themes": shown})
+    if request.method == "POST" and form.is_valid():
+        services.correct_item_themes(item=item, themes=form.cleaned_data["themes"])
+        messages.success(request, _("The themes are corrected; they stay so when the "
+                                    "feedback is catalogued again."))
+        return redirect("feedback:item", pk=item.pk)
+    return render(request, "feedback/item.html", {"item": item, "links": links, "form": form})
+
+
+@require_GET
+@staff_required
+def themes_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "feedback/themes.html", {
+        "themes": Theme.objects.select_related("parent").order_by("position", "name")})
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def theme_edit_page(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    theme = get_object_or_404(Theme, slug=slug) if slug else Theme()
+    form = ThemeForm(request.POST or None, instance=theme)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_theme(theme=form.save(commit=False))
+            messages.success(request, _("The taxonomy is saved; the feedback is catalogued "
+                                        "again in the background."))
+            return redirect("feedback:themes")
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(request, "feedback/theme_form.html", {"form": form, "theme": theme})
