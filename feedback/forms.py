@@ -111,3 +111,57 @@ class ThemeForm(forms.ModelForm):
             for code in settings.FEEDBACK_LANGUAGES
         }
         return theme
+
+
+MAPPED_FIELDS = {
+    "text": _("Text of the review or comment"),
+    "rating": _("Rating"),
+    "posted_at": _("When it was posted"),
+    "external_id": _("Its id at the source"),
+    "title": _("Title"),
+    "author": _("Author"),
+    "language": _("Language code"),
+    "email": _("Customer's email"),
+    "order_ref": _("Order reference"),
+    "customer_ref": _("Customer reference"),
+}
+
+
+class CsvMappingForm(forms.Form):
+    """Which column of a CSV holds what: saved on the source as its ``csv`` preset."""
+
+    upload = forms.CharField(widget=forms.HiddenInput)
+    worst = forms.FloatField(label=_("Worst rating"), initial=1)
+    best = forms.FloatField(label=_("Best rating"), initial=5)
+    date_format = forms.CharField(
+        label=_("Date format"), required=False,
+        help_text=_("Empty for ISO 8601 (2026-11-23T14:30:00+01:00); else as strftime, "
+                    "e.g. %d.%m.%Y."))
+    import_now = forms.BooleanField(label=_("Import this file now"), required=False,
+                                    initial=True)
+
+    def __init__(self, *args, headers: list[str], mapping: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("(not in this file)")), *[(header, header) for header in headers]]
+        for name, label in MAPPED_FIELDS.items():
+            self.fields[f"column_{name}"] = forms.ChoiceField(
+                label=label, choices=choices, required=False,
+                initial=(mapping or {}).get(name, ""))
+        self.order_fields([f"column_{name}" for name in MAPPED_FIELDS])
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("column_text") or cleaned.get("column_rating")):
+            raise forms.ValidationError(_("Choose the column of the text or of the rating: "
+                                          "without either there is no feedback to import."))
+        if (cleaned.get("worst") is not None and cleaned.get("best") is not None
+                and cleaned["worst"] >= cleaned["best"]):
+            self.add_error("best", _("The best rating must be above the worst."))
+        return cleaned
+
+    def options(self) -> dict:
+        mapping = {name: self.cleaned_data[f"column_{name}"] for name in MAPPED_FIELDS
+                   if self.cleaned_data.get(f"column_{name}")}
+        return {"mapping": mapping, "rating_scale": [self.cleaned_data["worst"],
+                                                     self.cleaned_data["best"]],
+                "date_format": self.cleaned_data.get("date_format") or ""}

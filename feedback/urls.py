@@ -9,6 +9,8 @@ urlpatterns = [
     path("feedback/sources/new/", views.source_new_page, name="source-new"),
     path("feedback/sources/<slug:slug>/", views.source_page, name="source"),
     path("feedback/sources/<slug:slug>/upload/", views.source_upload, name="source-upload"),
+    path("feedback/sources/<slug:slug>/mapping/", views.source_mapping_page,
+         name="source-mapping"),
     path("feedback/imports/<int:pk>/", views.batch_page, name="batch"),
     path("feedback/imports/<int:pk>/cancel/", views.batch_cancel, name="batch-cancel"),
     path("feedback/imports/<int:pk>/errors.csv", views.batch_errors_csv, name="batch-errors"),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,8 +20,16 @@ from django.views.decorators.vary import vary_on_headers
 from cases.auth import is_manager, manager_required, staff_required
 from cases.views.partials import wants_fragment
 from feedback import selectors, services
-from feedback.forms import ItemThemesForm, NeedForm, SourceForm, ThemeForm, UploadForm
+from feedback.forms import (
+    CsvMappingForm,
+    ItemThemesForm,
+    NeedForm,
+    SourceForm,
+    ThemeForm,
+    UploadForm,
+)
 from feedback.models import FeedbackItem, ImportBatch, ItemTheme, Need, Source, Theme
+from feedback.presets import preview_csv
 
 
 @require_GET
@@ -232,3 +243,58 @@ def theme_edit_page(request: HttpRequest, slug: str | None = None) -> HttpRespon
         except ValidationError as error:
             form.add_error(None, error)
     return render(request, "feedback/theme_form.html", {"form": form, "theme": theme})
+
+
+# --- the CSV column mapping ------------------------------------------------------------------
+
+MAPPING_FOLDER = "feedback-mapping"
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def source_mapping_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Map the columns of any CSV: upload a file, see its first rows, say which column
+    holds what, and keep that as the source's preset (and import the file, if wished)."""
+    source = get_object_or_404(Source, slug=slug)
+    saved = (source.format_options or {}).get("mapping")
+    if request.method == "POST" and "file" in request.FILES:
+        upload = request.FILES["file"]
+        if not upload.name.lower().endswith(".csv"):
+            messages.error(request, _("Upload a .csv file."))
+            return redirect("feedback:source-mapping", slug=slug)
+        name = default_storage.save(f"{MAPPING_FOLDER}/{source.slug}.csv", upload)
+        return _mapping_form(request, source, name, None, saved)
+    if request.method == "POST":
+        name = request.POST.get("upload", "")
+        if not name.startswith(f"{MAPPING_FOLDER}/") or not default_storage.exists(name):
+            messages.error(request, _("Upload the file again: it is no longer here."))
+            return redirect("feedback:source-mapping", slug=slug)
+        headers, _rows = _preview(name)
+        form = CsvMappingForm(request.POST, headers=headers)
+        if form.is_valid():
+            source.format_options = {**(source.format_options or {}), **form.options()}
+            source.default_format = "csv"
+            source.save(update_fields=["format_options", "default_format"])
+            if form.cleaned_data["import_now"]:
+                with default_storage.open(name, "rb") as stream:
+                    batch = services.start_import(
+                        source=source, file=File(stream), filename=os.path.basename(name),
+                        format_name="csv", actor=request.user)
+                default_storage.delete(name)
+                return redirect(batch)
+            messages.success(request, _("The column mapping is saved for this source."))
+            return redirect(source)
+        return _mapping_form(request, source, name, form, saved)
+    return render(request, "feedback/mapping.html", {"source": source, "saved": saved})
+
+
+def _preview(name: str) -> tuple[list[str], list[list[str]]]:
+    with default_storage.open(name, "rb") as stream:
+        return preview_csv(stream, rows=5)
+
+
+def _mapping_form(request, source, name, form, saved) -> HttpResponse:
+    headers, rows = _preview(name)
+    form = form or CsvMappingForm(initial={"upload": name}, headers=headers, mapping=saved)
+    return render(request, "feedback/mapping.html", {
+        "source": source, "saved": saved, "form": form, "headers": headers, "rows": rows})
