@@ -100,7 +100,9 @@ def _detector(languages: tuple[str, ...]):
     known = [LINGUA[code] for code in languages if code in LINGUA]
     if len(known) < 2:
         return None
-    return LanguageDetectorBuilder.from_languages(*known).with_preloaded_language_models().build()
+    # Models load on first use: a file whose platform names each review's language never
+    # pays for them (they take a hundred megabytes).
+    return LanguageDetectorBuilder.from_languages(*known).build()
 
 
 @cache
@@ -120,7 +122,7 @@ class Cataloguer:
 
     def __init__(self, themes: Iterable, languages: Sequence[str] | None = None):
         self.languages = tuple(languages or settings.FEEDBACK_LANGUAGES)
-        self.detector = _detector(self.languages)
+        self._detector = None
         self.matchers: dict[str, list[ThemeMatcher]] = {}
         for theme in themes:
             for language, keywords in (theme.keywords or {}).items():
@@ -134,6 +136,12 @@ class Cataloguer:
                         phrases.append(tuple(keyword_stems))
                 self.matchers.setdefault(language, []).append(
                     ThemeMatcher(theme.pk, frozenset(words), tuple(phrases)))
+
+    @property
+    def detector(self):
+        if self._detector is None:
+            self._detector = _detector(self.languages)
+        return self._detector
 
     def detect(self, texts: Sequence[str], given: Sequence[str]) -> list[str]:
         """Each text's language: the platform's, when it gives one; else detected among

@@ -36,7 +36,7 @@ RIGHT_ALIGNED = (False, False, True, True, True, True)
 
 def measurements() -> list[Measurement]:
     """The table's rows, in order; imported here because models load after Django setup."""
-    from tests.bench import measure_cases, measure_desk, measure_risk
+    from tests.bench import measure_cases, measure_desk, measure_feedback, measure_risk
 
     return [
         measure_cases.order_upsert,
@@ -46,6 +46,7 @@ def measurements() -> list[Measurement]:
         measure_desk.case_page,
         measure_desk.case_api,
         measure_risk.risk_engine,
+        measure_feedback.feedback_import,
     ]
 
 
