@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
+from feedback import services
 from feedback.formats import Record, RowError, register_format
 from feedback.models import ImportBatch, Source
 
@@ -68,8 +69,6 @@ def fetch(url: str) -> bytes:
 
 def pull_feed(*, source: Source) -> ImportBatch:
     """Fetch a source's feed and import it (in this process: feeds are small)."""
-    from feedback import services
-
     if not source.feed_url:
         raise ValidationError({"feed_url": _("This source has no feed URL.")})
     format_name = "rss" if source.feed_format == Source.FeedFormat.RSS else source.default_format

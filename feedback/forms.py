@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import selectors as desk
 from cases.models import Department
 from feedback.formats import FORMATS
-from feedback.models import Source
+from feedback.models import Need, Source, Theme
 
 
 def format_choices() -> list[tuple[str, str]]:
@@ -53,8 +53,6 @@ class NeedForm(forms.ModelForm):
     """A manager's decision on a need: which department owns it, where it stands."""
 
     class Meta:
-        from feedback.models import Need
-
         model = Need
         fields = ["department", "status", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
@@ -72,8 +70,6 @@ class ItemThemesForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from feedback.models import Theme
-
         self.fields["themes"].queryset = Theme.objects.order_by("position", "name")
 
 
@@ -81,15 +77,11 @@ class ThemeForm(forms.ModelForm):
     """A theme of the taxonomy, with its keywords one per line for each language."""
 
     class Meta:
-        from feedback.models import Theme
-
         model = Theme
         fields = ["name", "slug", "parent", "position"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from feedback.models import Theme
-
         parents = Theme.objects.order_by("position", "name")
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)

@@ -53,9 +53,6 @@ class NegativeFeedback(Rule):
                              title=F("title"), excerpt=Left("text", 300)),
         )
 
-    def recheck(self, as_of, params, among):
-        return self.matches(as_of, params).filter(pk__in=among)
-
     def subjects_of(self, orders, as_of, params):
         # Nothing to re-check: new items come through ``since``. (An empty query that still
         # compiles to SQL: ``none()`` does not.)

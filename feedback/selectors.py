@@ -7,10 +7,17 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, F, Max, QuerySet
+from django.db.models import Avg, Count, F, Max, Q, QuerySet
 from django.db.models.functions import Round, TruncMonth
 
-from feedback.models import ImportBatch, ImportRowError, Source
+from feedback.models import (
+    FeedbackItem,
+    ImportBatch,
+    ImportRowError,
+    ItemTheme,
+    Need,
+    Source,
+)
 
 # CSV cells a spreadsheet would run as a formula (CWE-1236).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -71,8 +78,6 @@ def customer_feedback(*, customer) -> dict:
 
 
 def ranked_needs() -> QuerySet:
-    from feedback.models import Need
-
     return (Need.objects.select_related("theme", "theme__parent", "department")
             .order_by("-score", "pk"))
 
@@ -80,8 +85,6 @@ def ranked_needs() -> QuerySet:
 def need_evidence(*, need, source: str = "", language: str = "",
                   negative: bool = False) -> QuerySet:
     """The items behind a need, newest first, with the filters of its evidence list."""
-    from feedback.models import FeedbackItem, ItemTheme
-
     items = (FeedbackItem.objects.filter(
         item_themes__theme=need.theme).exclude(item_themes__origin=ItemTheme.Origin.REMOVED)
         .select_related("source", "customer"))
@@ -90,8 +93,6 @@ def need_evidence(*, need, source: str = "", language: str = "",
     if language:
         items = items.filter(language=language)
     if negative:
-        from django.db.models import Q
-
         items = items.filter(Q(sentiment__lt=0) | Q(rating_normalised__lte=0.25))
     return items.order_by("-posted_at", "-pk")
 
@@ -143,8 +144,6 @@ def feedback_analysis(*, start: dt.datetime, end: dt.datetime, source: str = "",
     """The analysis page's figures over a period, under its filters: volume by source and
     month, the rating distribution, sentiment by theme and the themes rising most against
     the period before. A handful of aggregate queries, whatever the volume."""
-    from feedback.models import FeedbackItem, ItemTheme
-
     def narrowed(items, prefix=""):
         if source:
             items = items.filter(**{f"{prefix}source__slug": source})

@@ -206,7 +206,7 @@ def _run(batch: ImportBatch, progress: Callable[[ImportBatch], None] | None) -> 
         status=ImportBatch.Status.DONE, finished_at=now, heartbeat_at=now,
         rows_total=F("rows_done"))
     Source.objects.filter(pk=batch.source_id).update(last_intake_at=now)
-    if batch.imported or ImportBatch.objects.filter(pk=batch.pk, imported__gt=0).exists():
+    if ImportBatch.objects.filter(pk=batch.pk, imported__gt=0).exists():
         transaction.on_commit(lambda: tasks.refresh_needs.delay())  # the ranking moves
 
 

@@ -65,17 +65,14 @@ def source_page(request: HttpRequest, slug: str) -> HttpResponse:
             form.save()
             messages.success(request, _("The source is saved."))
             return redirect(source)
-    return render(request, "feedback/source_detail.html", {
-        "source": source, "form": form if manager else None,
-        "upload_form": UploadForm(initial={"format": source.default_format}),
-        "batches": selectors.recent_batches(source=source),
-    })
+    return _source_detail(request, source, form=form,
+                          upload_form=UploadForm(initial={"format": source.default_format}))
 
 
 @require_POST
 @staff_required
 def source_upload(request: HttpRequest, slug: str) -> HttpResponse:
-    source = get_object_or_404(Source, slug=slug)
+    source = get_object_or_404(selectors.sources_overview(), slug=slug)
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -86,10 +83,15 @@ def source_upload(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect(batch)
         except ValidationError as error:
             form.add_error(None, error)
+    return _source_detail(request, source, form=SourceForm(instance=source), upload_form=form)
+
+
+def _source_detail(request: HttpRequest, source: Source, *, form: SourceForm,
+                   upload_form: UploadForm) -> HttpResponse:
+    """A source's page; its settings form only for managers."""
     return render(request, "feedback/source_detail.html", {
-        "source": get_object_or_404(selectors.sources_overview(), slug=slug),
-        "form": SourceForm(instance=source) if is_manager(request.user) else None,
-        "upload_form": form, "batches": selectors.recent_batches(source=source),
+        "source": source, "form": form if is_manager(request.user) else None,
+        "upload_form": upload_form, "batches": selectors.recent_batches(source=source),
     })
 
 

@@ -1,5 +1,6 @@
 """Fixtures shared by every test package."""
 
+import os
 import socket
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -76,3 +77,25 @@ def smtp_server(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield sink
     controller.stop()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis a real worker uses; without it the test skips (fails in CI)."""
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("REDIS_URL is not set but REQUIRE_SERVICES=1")
+        pytest.skip("needs Redis: set REDIS_URL (CI does)")
+    return url
+
+
+@pytest.fixture
+def postgres():
+    """For behaviour between database sessions (row locks, open transactions)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("this test needs PostgreSQL (DATABASE_URL) when REQUIRE_SERVICES=1")
+        pytest.skip("needs PostgreSQL between sessions: set DATABASE_URL (CI does)")

@@ -43,6 +43,23 @@ def update_rows(model: type[models.Model], objects: Sequence[models.Model],
             ])
 
 
+def new_ids(model: type[models.Model], count: int) -> list[int]:
+    """Ids for rows about to be copied into ``model``'s table: taken from its sequence on
+    PostgreSQL; elsewhere (one writer at a time) the next ones after the largest."""
+    if not count:
+        return []
+    if connection.vendor != "postgresql":
+        start = (model.objects.aggregate(top=models.Max("pk"))["top"] or 0) + 1
+        return list(range(start, start + count))
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def insert_rows(model: type[models.Model], objects: list[models.Model]) -> None:
     """Insert many new rows and give them their ids. On PostgreSQL with ``COPY`` (ids taken
     from the table's sequence first): ``bulk_create`` spent seconds turning ten thousand
@@ -54,13 +71,9 @@ def insert_rows(model: type[models.Model], objects: list[models.Model]) -> None:
         return
     meta = model._meta
     table = connection.ops.quote_name(meta.db_table)
+    for obj, pk in zip(objects, new_ids(model, len(objects)), strict=True):
+        obj.pk = pk
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objects)],
-        )
-        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
-            obj.pk = pk
         fields = meta.concrete_fields
         columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
         names = [field.attname for field in fields]

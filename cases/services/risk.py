@@ -23,8 +23,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Max, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -46,7 +46,7 @@ from cases.models import (
     TeamAlert,
 )
 from cases.risk import LIVE_WINDOW, RULES, Rule, get_rule, is_live
-from cases.services.bulk import copy_rows, in_ids, insert_rows
+from cases.services.bulk import copy_rows, in_ids, insert_rows, new_ids
 from cases.services.desk import PRIORITY_FACTORS, SEVERITY_POINTS, TIER_POINTS
 from cases.services.email import LANGUAGES, draft_customer_email
 from cases.services.pending import register_pending_work
@@ -443,7 +443,8 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, signals: list[N
 
     events: list[tuple] = []
     links, attached_links, signal_rows = [], [], []
-    _take_ids(RiskSignal, signals)
+    for signal, pk in zip(signals, new_ids(RiskSignal, len(signals)), strict=True):
+        signal.id = pk
     label, actor_kind = str(rule.label), CaseEvent.ActorKind.RULE.value
     opened_kind, signal_kind = CaseEvent.Kind.OPENED.value, CaseEvent.Kind.SIGNAL.value
     for case, group in new_cases:
@@ -493,23 +494,6 @@ def _link_orders(pairs: list[tuple[int, int]]) -> None:
             "(case_id, order_id) SELECT * FROM unnest(%s::bigint[], %s::bigint[]) "
             "ON CONFLICT DO NOTHING",
             [[case_id for case_id, _order in pairs], [order_id for _case, order_id in pairs]])
-
-
-def _take_ids(model: type[models.Model], records: list) -> None:
-    """Give records about to be copied into ``model``'s table their ids."""
-    if connection.vendor != "postgresql":
-        start = (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
-        for offset, record in enumerate(records):
-            record.id = start + offset
-        return
-    meta = model._meta
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(records)],
-        )
-        for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
-            record.id = pk
 
 
 # Values read by a raw query come typed from PostgreSQL; SQLite gives text, numbers and

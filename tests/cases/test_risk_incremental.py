@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +19,7 @@ from cases.models import Case, Order, RiskRule, RiskSignal, RuleRun
 from cases.risk import RULES
 from cases.schemas import CustomerIn, OrderIn, ShipmentEventIn
 from tests.cases.factories import CustomerFactory, OrderFactory, ShipmentEventFactory
+from tests.celery_worker import database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -204,28 +206,16 @@ def test_a_simulated_past_moment_is_always_a_full_run(history):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_write_still_uncommitted_during_a_run_is_rechecked_by_the_next(history, settings):
+def test_a_write_still_uncommitted_during_a_run_is_rechecked_by_the_next(history, settings,
+                                                                        postgres):
     """An API batch that stamped an order before a run began but committed after it: the
     run cannot see it, so its watermark stays at that transaction's start, and the next
     run re-checks the order."""
-    import os
-
-    import psycopg
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail("this test needs PostgreSQL (DATABASE_URL) when REQUIRE_SERVICES=1")
-        pytest.skip("open transactions of another session: run on PostgreSQL (CI does)")
     settings.RISK_RECHECK_MARGIN = 0  # the watermark alone must find it
     now, book = history
     services.run_enabled_rules(as_of=now, keys=["late_delivery"])
     target = book["late_stays"]
-    settings_dict = connection.settings_dict
-    other = psycopg.connect(
-        host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432,
-        user=settings_dict["USER"], password=settings_dict["PASSWORD"] or None,
-        dbname=settings_dict["NAME"])
+    other = psycopg.connect(database_url())
     try:
         with other.cursor() as cursor:  # delivered, stamped, not yet committed
             cursor.execute("SELECT 1")  # the transaction begins; then, as services do:

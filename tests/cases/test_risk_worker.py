@@ -15,7 +15,6 @@ import time
 
 import psycopg
 import pytest
-from django.db import connection
 
 from cases import services, tasks
 from cases.models import Case, CaseEvent, RiskSignal, RuleRun
@@ -28,22 +27,6 @@ NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 LATE_ORDERS = 5
 
 
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail("REDIS_URL is not set but REQUIRE_SERVICES=1")
-        pytest.skip("needs Redis: set REDIS_URL (CI does)")
-    return url
-
-
-@pytest.fixture
-def postgres():
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail("these tests need PostgreSQL (DATABASE_URL) when REQUIRE_SERVICES=1")
-        pytest.skip("row locks between processes: run on PostgreSQL (CI does)")
 
 
 @pytest.fixture

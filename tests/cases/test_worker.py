@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import redis
 from django.contrib.auth import get_user_model
@@ -21,15 +19,6 @@ CSV = (
     "W-3,C-2,Bo,-1,NOK,2026-11-01T11:00:00+01:00\n"
 )
 
-
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail("REDIS_URL is not set but REQUIRE_SERVICES=1")
-        pytest.skip("needs Redis: set REDIS_URL (CI does)")
-    return url
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import time
 import psycopg
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection
 
 from feedback import services
 from feedback.models import FeedbackItem, ImportBatch, Source
@@ -28,22 +27,6 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 RECORDS = 5_000
 
 
-@pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail("REDIS_URL is not set but REQUIRE_SERVICES=1")
-        pytest.skip("needs Redis: set REDIS_URL (CI does)")
-    return url
-
-
-@pytest.fixture
-def postgres():
-    if connection.vendor != "postgresql":
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail("this test needs PostgreSQL (DATABASE_URL) when REQUIRE_SERVICES=1")
-        pytest.skip("row locks between processes: run on PostgreSQL (CI does)")
 
 
 def amazon_reviews(count: int) -> bytes:
