@@ -58,13 +58,6 @@ class Catalogued:
     themes: dict[int, list[str]] = field(default_factory=dict)  # theme id → matched words
 
 
-@dataclass(frozen=True)
-class ThemeMatcher:
-    theme_id: int
-    words: frozenset[str]  # stems of one-word keywords
-    phrases: tuple[tuple[str, ...], ...]  # stems of multi-word keywords
-
-
 def normalise_language(code: str) -> str:
     code = (code or "").strip().lower().replace("_", "-").split("-")[0]
     return LANGUAGE_ALIASES.get(code, code)
@@ -123,19 +116,25 @@ class Cataloguer:
     def __init__(self, themes: Iterable, languages: Sequence[str] | None = None):
         self.languages = tuple(languages or settings.FEEDBACK_LANGUAGES)
         self._detector = None
-        self.matchers: dict[str, list[ThemeMatcher]] = {}
+        # Per language: keyword stem -> the themes it belongs to, and a phrase's first stem
+        # -> (theme, the phrase's stems); a text is then read once, word by word, whatever
+        # the size of the taxonomy.
+        self.words: dict[str, dict[str, list[int]]] = {}
+        self.phrases: dict[str, dict[str, list[tuple[int, tuple[str, ...]]]]] = {}
         for theme in themes:
             for language, keywords in (theme.keywords or {}).items():
                 language = normalise_language(language)
-                words, phrases = set(), []
+                words = self.words.setdefault(language, {})
+                phrases = self.phrases.setdefault(language, {})
                 for keyword in keywords:
                     keyword_stems = stems(words_of(keyword), language)
                     if len(keyword_stems) == 1:
-                        words.add(keyword_stems[0])
+                        themes_of = words.setdefault(keyword_stems[0], [])
+                        if theme.pk not in themes_of:
+                            themes_of.append(theme.pk)
                     elif keyword_stems:
-                        phrases.append(tuple(keyword_stems))
-                self.matchers.setdefault(language, []).append(
-                    ThemeMatcher(theme.pk, frozenset(words), tuple(phrases)))
+                        phrases.setdefault(keyword_stems[0], []).append(
+                            (theme.pk, tuple(keyword_stems)))
 
     @property
     def detector(self):
@@ -209,17 +208,16 @@ class Cataloguer:
 
     def _themes(self, words: list[str], word_stems: list[str],
                 language: str) -> dict[int, list[str]]:
-        found: dict[int, list[str]] = {}
-        present = set(word_stems)
-        for matcher in self.matchers.get(language, ()):
-            hits = [word for word, stem in zip(words, word_stems, strict=True)
-                    if stem in matcher.words] if matcher.words & present else []
-            for phrase in matcher.phrases:
-                if phrase[0] in present:
-                    size = len(phrase)
-                    for start in range(len(word_stems) - size + 1):
-                        if tuple(word_stems[start:start + size]) == phrase:
-                            hits.append(" ".join(words[start:start + size]))
-            if hits:
-                found[matcher.theme_id] = list(dict.fromkeys(hits))[:8]
-        return found
+        keyword_themes = self.words.get(language) or {}
+        phrase_starts = self.phrases.get(language) or {}
+        if not (keyword_themes or phrase_starts):
+            return {}
+        hits: dict[int, list[str]] = {}
+        for index, stem in enumerate(word_stems):
+            for theme_id in keyword_themes.get(stem, ()):
+                hits.setdefault(theme_id, []).append(words[index])
+            for theme_id, phrase in phrase_starts.get(stem, ()):
+                end = index + len(phrase)
+                if tuple(word_stems[index:end]) == phrase:
+                    hits.setdefault(theme_id, []).append(" ".join(words[index:end]))
+        return {theme_id: list(dict.fromkeys(found))[:8] for theme_id, found in hits.items()}

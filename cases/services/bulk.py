@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from enum import Enum
 
+import orjson
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
-from psycopg.types.json import Jsonb
 
 
 def update_rows(model: type[models.Model], objects: Sequence[models.Model],
@@ -87,9 +88,21 @@ def insert_rows(model: type[models.Model], objects: list[models.Model]) -> None:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
-def _copy_value(value: object, json: bool) -> object:
-    if json:
-        return Jsonb(value)
+def json_text(value: object) -> str | None:
+    """``value`` as JSON text for a ``COPY`` into a json column (the server reads the text):
+    orjson, five times quicker than the standard library at an import's hundred thousand
+    documents; integers beyond 64 bits, which it refuses, through the standard library."""
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+def _copy_value(value: object, as_json: bool) -> object:
+    if as_json:
+        return json_text(value)
     if isinstance(value, Enum):  # psycopg writes an enum by its name, not its value
         return value.value
     return value
@@ -117,7 +130,7 @@ def copy_rows(model: type[models.Model], fields: Sequence[str],
             if json_columns:
                 row = list(row)
                 for index in json_columns:
-                    row[index] = Jsonb(row[index])
+                    row[index] = json_text(row[index])
             copy.write_row(row)
 
 
@@ -125,6 +138,15 @@ def in_ids(ids: Sequence[int]) -> object:
     """The right-hand side of ``pk__in`` for many ids: on PostgreSQL one array parameter
     (``SELECT unnest(%s)``) instead of one parameter per id, which psycopg and the planner
     spend milliseconds per thousand on; elsewhere the list."""
+    return _in_array(ids, "bigint")
+
+
+def in_texts(values: Iterable[str]) -> object:
+    """``in_ids`` for strings: the right-hand side of ``__in`` for many of them."""
+    return _in_array(values, "text")
+
+
+def _in_array(values: Iterable[object], sql_type: str) -> object:
     if connection.vendor != "postgresql":
-        return list(ids)
-    return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+        return list(values)
+    return RawSQL(f"SELECT unnest(%s::{sql_type}[])", (list(values),))  # noqa: S611 (our type)
