@@ -24,4 +24,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),
     path("", include("feedback.urls")),
+    path("", include("nps.urls")),
 ]

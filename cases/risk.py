@@ -87,6 +87,7 @@ class Rule:
     description: ClassVar[Any]
     params: ClassVar[dict[str, Param]] = {}
     case_kind: ClassVar[str]
+    case_origin: ClassVar[str] = Case.Origin.PROACTIVE  # what a case it opens says it came from
     default_priority: ClassVar[int] = Priority.NORMAL
     notify_team: ClassVar[bool] = False  # tell the owner team at once (critical orders)
     # What a signal is about: "order" (subject ids are order pks), "customer", or

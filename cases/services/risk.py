@@ -427,7 +427,7 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, signals: list[N
         first = group[0]
         first.description = rule.describe(first.facts)
         case = Case(
-            customer_id=customer_id, origin=Case.Origin.PROACTIVE, kind=rule.case_kind,
+            customer_id=customer_id, origin=rule.case_origin, kind=rule.case_kind,
             title=rule.title(first.facts)[:200], description=first.description,
             status=Case.Status.NEW, team=row.owner_team, opened_at=as_of, priority=priority,
             opened_by_rule=rule.key,
@@ -465,7 +465,8 @@ def _act_on_new_signals(rule: Rule, row: RiskRule, run: RuleRun, signals: list[N
                 into.append((case.pk, signal.order_id))
     copy_rows(CaseEvent, EVENT_COLUMNS, events)
     through = Case.orders.through
-    copy_rows(through, ["case", "order"], links)
+    # Two signals of a new case may name one order (two reviews of the same delivery).
+    copy_rows(through, ["case", "order"], list(dict.fromkeys(links)))
     _link_orders(attached_links)
     copy_rows(RiskSignal, SIGNAL_COLUMNS, signal_rows)
     _escalate(rule, attached, targets, as_of)

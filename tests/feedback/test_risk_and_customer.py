@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases import services as desk
 from cases.models import Case, RiskSignal
 from feedback.models import FeedbackItem, Source
-from tests.cases.factories import CustomerFactory
+from tests.cases.factories import CustomerFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +96,15 @@ def test_the_customer_page_shows_their_feedback_escaped(advocate_client, source)
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; arrived late" in page
     assert "<script>alert('x')</script>" not in page
     assert "rated 2 (1-5)" in page
+
+
+def test_two_complaints_about_one_order_open_one_case_with_the_order_once(source):
+    order = OrderFactory()
+    google = Source.objects.create(name="Google", slug="google", platform="google")
+    for where in (source, google):
+        item(where, order.customer, rating=1, sentiment=-0.8, order=order)
+
+    result = run()
+
+    assert (result.status, result.signals_new, result.cases_opened) == ("succeeded", 2, 1)
+    assert list(Case.objects.get().orders.all()) == [order]

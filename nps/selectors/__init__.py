@@ -1,0 +1,1 @@
+"""Reads of the NPS app, one module per part (``reports``, ``invitations``, ``advocates``)."""
