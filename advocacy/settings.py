@@ -306,6 +306,9 @@ NEEDS_REFRESH_INTERVAL = env_int("NEEDS_REFRESH_INTERVAL", 3600)
 # Feed sources are pulled this often (seconds); a pull waits at most FEED_TIMEOUT seconds.
 FEED_PULL_INTERVAL = env_int("FEED_PULL_INTERVAL", 900)
 FEED_TIMEOUT = env_int("FEED_TIMEOUT", 20)
+# NPS (surveys by emailed link). Each part adds its settings below this line.
+NPS_CREATE_INTERVAL = env_int("NPS_CREATE_INTERVAL", 900)  # beat: new invitations (seconds)
+
 ORDER_CSV_MAX_BYTES = env_int("ORDER_CSV_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
