@@ -327,19 +327,24 @@ Columns = dict[str, tuple[str, int]]  # our field -> (the file's header, its ind
 def _csv_record(row: _Row, headers: Sequence[str], columns: Columns, *,
                 scale: tuple[float, float], date_format: str, text_field: str) -> Record:
     """A record from one CSV row through the resolved ``columns``."""
+    cells = row.cells
+    if len(cells) < len(headers):  # a short row: the missing cells are empty
+        cells = [*cells, *[""] * (len(headers) - len(cells))]
+
     def cell(field: str) -> str:
         column = columns.get(field)
-        return row.cells[column[1]] if column and column[1] < len(row.cells) else ""
+        return cells[column[1]] if column else ""
 
     def header(field: str) -> str:
         return columns[field][0] if field in columns else ""
 
-    raw = {name: (row.cells[i] if i < len(row.cells) else "") for i, name in enumerate(headers)}
     return _record(
-        row.line, raw, text=cell("text"), text_field=header("text") or text_field,
+        row.line, dict(zip(headers, cells, strict=False)), text=cell("text"),
+        text_field=header("text") or text_field,
         rating=_rating(cell("rating"), header("rating"), scale), scale=scale,
         posted_at=_formatted_date(cell("posted_at"), header("posted_at"), date_format),
-        **{field: cell(field) for field in columns if field in STRING_FIELDS},
+        **{field: cells[index] for field, (_name, index) in columns.items()
+           if field in STRING_FIELDS},
     )
 
 

@@ -17,6 +17,7 @@ import logging
 import math
 import os
 import queue
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,8 +29,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, connection, connections, transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce, Upper
+from django.db.models import BigIntegerField, Count, F, Max, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate, Upper
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -42,6 +43,7 @@ from feedback import tasks
 from feedback.catalogue import Cataloguer
 from feedback.formats import Record, RowError, Skipped, get_format
 from feedback.models import (
+    AnalysisDay,
     FeedbackItem,
     ImportBatch,
     ImportRowError,
@@ -51,6 +53,7 @@ from feedback.models import (
     Source,
     Theme,
 )
+from feedback.selectors import STARS, stars_filter
 
 logger = logging.getLogger(__name__)
 
@@ -214,10 +217,10 @@ class _InlineWriter:
         self.chunks = 0
 
     def __call__(self, chunk: PreparedChunk) -> None:
-        store_chunk(chunk=chunk)
-        self.chunks += 1
-        if self.chunks in ANALYZE_AFTER_CHUNKS or self.chunks % 100 == 0:
-            _analyze_items()
+        if store_chunk(chunk=chunk).imported:  # statistics move only with new items
+            self.chunks += 1
+            if self.chunks in ANALYZE_AFTER_CHUNKS or self.chunks % 100 == 0:
+                _analyze_items()
         if self.progress is not None:
             self.progress(ImportBatch.objects.get(pk=chunk.batch.pk))
 
@@ -273,15 +276,24 @@ class _ThreadedWriter(_InlineWriter):
             raise self.error
 
     def __enter__(self) -> _ThreadedWriter:
+        # The writer waits on PostgreSQL a dozen times a chunk, and after each wait Python
+        # gives it the interpreter back only when the cataloguing thread lets go, by
+        # default every 5 ms: at 1 ms, the import goes 20 % faster (8,500 -> 10,400 rows/s
+        # in the benchmark). Put back when the import ends.
+        self.switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self.switch_interval, 0.001))
         self.thread.start()
         return self
 
     def __exit__(self, exc_type: object, *exc_info: object) -> None:
-        if exc_type is None:
-            self.finish()
-            return
-        self.waiting.put(None)  # the import failed here: let the writer end its chunk
-        self.thread.join()
+        try:
+            if exc_type is None:
+                self.finish()
+                return
+            self.waiting.put(None)  # the import failed here: let the writer end its chunk
+            self.thread.join()
+        finally:
+            sys.setswitchinterval(self.switch_interval)
 
 
 def _chunk_writer(progress: Callable[[ImportBatch], None] | None) -> _InlineWriter:
@@ -420,6 +432,48 @@ def store_prepared(rows: list[tuple], themes: list[dict[int, list[str]]]) -> int
         for theme_id, terms in found.items()
     ])
     return len(inserted)
+
+
+@transaction.atomic
+def save_record(*, source: Source, record: Record, cataloguer: Cataloguer) -> FeedbackItem:
+    """Store one record with a platform id, or, when it is stored already and has changed
+    at its source (a survey answer edited by the customer), bring the item up to date:
+    text, rating and time, catalogued again. Themes an advocate added or removed stay."""
+    if not record.external_id:
+        raise ValueError("save_record needs the record's id at the source")
+    external_id = record.external_id[:200]
+    items = FeedbackItem.objects.filter(source=source, external_id=external_id)
+    item = items.select_for_update().first()
+    if item is None:
+        store_records(source=source, records=[record], cataloguer=cataloguer)
+        return items.get()
+    catalogued = cataloguer.catalogue([record])[0]
+    customers, orders = _match_customers([record])
+    order = orders.get(record.order_ref)
+    item.customer_id = (order[1] if order else None) or customers.get(
+        ("ref", record.customer_ref)) or customers.get(("email", record.email.lower()))
+    item.order_id = order[0] if order else None
+    item.content_hash, item.author = record.content_hash, record.author[:200]
+    item.title, item.text, item.rating = record.title[:500], record.text, record.rating
+    item.rating_scale = _scale_label(record.rating_scale)
+    item.rating_normalised, item.posted_at = catalogued.rating_normalised, record.posted_at
+    item.language, item.sentiment = catalogued.language[:10], catalogued.sentiment
+    item.sentiment_terms, item.raw = catalogued.sentiment_terms, record.raw
+    item.email = record.email[:254] if "@" in record.email else ""
+    item.order_ref, item.customer_ref = record.order_ref[:100], record.customer_ref[:100]
+    item.save()
+    ItemTheme.objects.filter(item=item, origin=ItemTheme.Origin.CATALOGUE).delete()
+    ItemTheme.objects.bulk_create([  # an advocate's word on a theme stands
+        ItemTheme(item=item, theme_id=theme_id, terms=terms)
+        for theme_id, terms in catalogued.themes.items()], ignore_conflicts=True)
+    return item
+
+
+def remove_record(*, source: Source, external_id: str) -> int:
+    """Take a record its author withdrew (a survey comment erased) out of the catalogue."""
+    _total, deleted = FeedbackItem.objects.filter(
+        source=source, external_id=external_id[:200]).exclude(external_id="").delete()
+    return deleted.get(FeedbackItem._meta.label, 0)
 
 
 def _key(record: Record) -> tuple[str, str]:
@@ -618,6 +672,55 @@ def refresh_needs(*, now: dt.datetime | None = None,
         for need in needs.values():
             need.save()
     return sorted(needs.values(), key=lambda need: -need.score)
+
+
+# --- the analysis page's figures --------------------------------------------------------------
+
+
+@transaction.atomic
+def refresh_analysis() -> int:
+    """Count the stored feedback again, by day, source, language and theme, for the
+    analysis page (``AnalysisDay``); returns how many rows that made. Two aggregate
+    queries in one statement, whatever the volume: a few seconds at a million items.
+
+    Readers see the figures of the run before until this one commits; two runs at once
+    take turns. Items stored after the count (above ``counted_to``) the page counts
+    itself."""
+    table = AnalysisDay._meta.db_table
+    if connection.vendor == "postgresql":  # readers go on; a second run waits its turn
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(table)} "
+                           "IN SHARE ROW EXCLUSIVE MODE")
+    counted_to = FeedbackItem.objects.aggregate(last=Max("pk"))["last"] or 0
+    zone = timezone.get_default_timezone()
+
+    def figures(prefix: str) -> dict:
+        return {
+            "items": Count("pk"),
+            **{f"rated_{stars}": Count("pk", filter=stars_filter(stars, prefix))
+               for stars in STARS},
+            "sentiment_total": Coalesce(Sum(f"{prefix}sentiment"), 0.0),
+            "sentiment_count": Count(f"{prefix}sentiment"),
+            "counted_to": Value(counted_to, output_field=BigIntegerField()),
+        }
+
+    every_item = (FeedbackItem.objects.filter(pk__lte=counted_to, posted_at__isnull=False)
+                  .annotate(day=TruncDate("posted_at", tzinfo=zone)).order_by()
+                  .values("day", "source_id", "language")
+                  .annotate(theme_id=Value(None, output_field=BigIntegerField()),
+                            **figures("")))
+    by_theme = (ItemTheme.objects.exclude(origin=ItemTheme.Origin.REMOVED)
+                .filter(item_id__lte=counted_to, item__posted_at__isnull=False)
+                .annotate(day=TruncDate("item__posted_at", tzinfo=zone)).order_by()
+                .values("day", "item__source_id", "item__language", "theme_id")
+                .annotate(**figures("item__")))
+    columns = ["day", "source_id", "language", "theme_id", *figures("")]
+    select, params = every_item.union(by_theme, all=True).query.sql_with_params()
+    AnalysisDay.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {connection.ops.quote_name(table)} "
+                       f"({', '.join(columns)}) {select}", params)
+        return cursor.rowcount
 
 
 NEED_FIELDS = ("department", "status", "note")

@@ -24,7 +24,7 @@ from tests.celery_worker import database_url, running_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-RECORDS = 5_000
+RECORDS = 20_000  # ten chunks: the test catches the worker after the first
 
 
 
