@@ -262,7 +262,7 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime,
             f"""
             SELECT m.subject_key, m.customer_id, m.order_id, m.facts, m.severity,
                    c.value_tier, o.external_ref, o.value, o.currency, o.critical,
-                   o.promised_delivery_at
+                   o.promised_delivery_at, o.delivered_at
             FROM {MATCHES_TABLE} m
             JOIN {quote(Customer._meta.db_table)} c ON c.id = m.customer_id
             LEFT JOIN {quote(Order._meta.db_table)} o ON o.id = m.order_id
@@ -275,9 +275,9 @@ def _evaluate(rule: Rule, row: RiskRule, run: RuleRun, as_of: dt.datetime,
         new_signals = list({
             subject_key: NewSignal(None, subject_key, customer_id, order_id, _json(facts),
                                    severity, as_of, tier, ref, _money(value), currency,
-                                   critical, _aware(promised))
+                                   critical, _aware(promised), _aware(delivered))
             for (subject_key, customer_id, order_id, facts, severity, tier, ref, value,
-                 currency, critical, promised) in cursor.fetchall()
+                 currency, critical, promised, delivered) in cursor.fetchall()
         }.values())  # each subject once (an incremental run may find it twice)
         # Cleared: every open signal no longer matching; in an incremental run, among the
         # subjects re-checked (nothing else can have stopped matching).
@@ -341,6 +341,7 @@ class NewSignal:
     currency: str | None
     critical: bool | None
     promised_at: dt.datetime | None
+    delivered_at: dt.datetime | None  # as recorded now; after ``detected_at`` it is not yet
     description: str = ""  # what the timeline says of it, when already worded
 
     def data(self, rule: Rule) -> dict:
@@ -348,8 +349,12 @@ class NewSignal:
         predicted = {}
         if self.order_id is not None:
             predicted = {"value_at_stake": str(self.order_value), "currency": self.currency}
-            if self.promised_at and self.detected_at > self.promised_at:
-                late = self.detected_at - self.promised_at
+            # Late until it arrived (a complaint about a delivered order is not a delay
+            # still growing), or until now if it has not arrived.
+            arrived = self.delivered_at
+            until = arrived if arrived and arrived <= self.detected_at else self.detected_at
+            if self.promised_at and until > self.promised_at:
+                late = until - self.promised_at
                 predicted["days_late"] = round(late.total_seconds() / 86400, 1)
         return {"rule": rule.key, "signal": self.id, "facts": self.facts,
                 "severity": self.severity, "predicted_impact": predicted,

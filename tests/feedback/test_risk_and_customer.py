@@ -108,3 +108,20 @@ def test_two_complaints_about_one_order_open_one_case_with_the_order_once(source
 
     assert (result.status, result.signals_new, result.cases_opened) == ("succeeded", 2, 1)
     assert list(Case.objects.get().orders.all()) == [order]
+
+
+def test_a_complaint_about_a_delivered_order_counts_the_days_late_until_it_arrived(source):
+    now = timezone.now()
+    late = OrderFactory(promised_delivery_at=now - dt.timedelta(days=30),
+                        delivered_at=now - dt.timedelta(days=28))
+    on_time = OrderFactory(promised_delivery_at=now - dt.timedelta(days=30),
+                           delivered_at=now - dt.timedelta(days=31))
+    for order in (late, on_time):
+        item(source, order.customer, rating=1, sentiment=-0.8, order=order)
+
+    run()
+
+    impacts = {case.orders.get(): case.events.get(kind="signal").data["predicted_impact"]
+               for case in Case.objects.all()}
+    assert impacts[late]["days_late"] == 2.0
+    assert "days_late" not in impacts[on_time]
