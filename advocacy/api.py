@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from cases.api import REQUEST_SCHEMAS, BatchInvalid
 from cases.api import router as cases_router
 from feedback.api import router as feedback_router
+from nps.api import router as nps_router
 
 
 class DeskApi(NinjaAPI):
@@ -21,7 +22,7 @@ api = DeskApi(
     title="Advocacy Desk API",
     version="1",
     description=(
-        "Push orders, shipment events, contacts and feedback; read cases. "
+        "Push orders, shipment events, contacts and feedback; read cases and NPS figures. "
         "Authenticate with `Authorization: Bearer <key>`; managers create keys under "
         "Settings → API keys or with `manage.py create_api_key`."
     ),
@@ -30,6 +31,7 @@ api = DeskApi(
 )
 api.add_router("/", cases_router)
 api.add_router("/", feedback_router)
+api.add_router("/", nps_router)
 
 
 @api.exception_handler(BatchInvalid)

@@ -32,4 +32,24 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
             "task": "feedback.tasks.refresh_needs",
             "schedule": float(settings.NEEDS_REFRESH_INTERVAL),
         },
+        "refresh-analysis": {
+            "task": "feedback.tasks.refresh_analysis",
+            "schedule": float(settings.ANALYSIS_REFRESH_INTERVAL),
+        },
+        "nps-create-invitations": {
+            "task": "nps.tasks.create_invitations",
+            "schedule": float(settings.NPS_CREATE_INTERVAL),
+        },
+        "nps-dispatch-invitations": {
+            "task": "nps.tasks.dispatch_invitations",
+            "schedule": float(settings.NPS_DISPATCH_INTERVAL),
+        },
+        "nps-advocate-cases": {
+            "task": "nps.tasks.raise_advocate_cases",
+            "schedule": float(settings.NPS_ADVOCATE_CASES_INTERVAL),
+        },
+        "nps-invitation-tallies": {
+            "task": "nps.tasks.refresh_invitation_tallies",
+            "schedule": float(settings.NPS_TALLY_INTERVAL),
+        },
     }

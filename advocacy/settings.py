@@ -303,11 +303,38 @@ FEEDBACK_LANGUAGES = ["en", "it", "nb", "ro"]
 # Customer needs are ranked over this many days (against the days before), refreshed by beat.
 NEEDS_PERIOD_DAYS = env_int("NEEDS_PERIOD_DAYS", 90)
 NEEDS_REFRESH_INTERVAL = env_int("NEEDS_REFRESH_INTERVAL", 3600)
+# The analysis page's counts by day are rebuilt this often (seconds), and after imports;
+# items stored since are counted as the page is read.
+ANALYSIS_REFRESH_INTERVAL = env_int("ANALYSIS_REFRESH_INTERVAL", 3600)
 # Feed sources are pulled this often (seconds); a pull waits at most FEED_TIMEOUT seconds.
 FEED_PULL_INTERVAL = env_int("FEED_PULL_INTERVAL", 900)
 FEED_TIMEOUT = env_int("FEED_TIMEOUT", 20)
 # NPS (surveys by emailed link). Each part adds its settings below this line.
 NPS_CREATE_INTERVAL = env_int("NPS_CREATE_INTERVAL", 900)  # beat: new invitations (seconds)
+# Sending: beat hands out pending invitations (and due reminders) every NPS_DISPATCH_INTERVAL
+# seconds, at most each survey's "emails per minute" in any minute, to tasks of
+# NPS_SEND_BATCH emails that share one SMTP connection. An order is asked about from its
+# survey's delay after delivery until NPS_DELIVERY_WINDOW_DAYS later (a customer asked
+# recently by another survey is skipped, not asked weeks late).
+NPS_DISPATCH_INTERVAL = env_int("NPS_DISPATCH_INTERVAL", 15)
+NPS_SEND_BATCH = env_int("NPS_SEND_BATCH", 50)
+NPS_DELIVERY_WINDOW_DAYS = env_int("NPS_DELIVERY_WINDOW_DAYS", 7)
+# The public answer pages (answer, thank-you, unsubscribe): requests per IP address. Mail
+# providers send RFC 8058 one-click unsubscribes from a few addresses of their own: those
+# POSTs count apart, with a higher limit, so a campaign's unsubscribes are not refused.
+NPS_ANSWER_RATE = os.environ.get("NPS_ANSWER_RATE", "30/m")
+NPS_ONE_CLICK_RATE = os.environ.get("NPS_ONE_CLICK_RATE", "600/m")
+# Brand advocates: a care gap opens after this many days without a care action; beat raises
+# their open cases to the top priority this often (seconds).
+NPS_CARE_GAP_DAYS = env_int("NPS_CARE_GAP_DAYS", 90)
+NPS_ADVOCATE_CASES_INTERVAL = env_int("NPS_ADVOCATE_CASES_INTERVAL", 300)
+# Reports: the trend's months; a month needs NPS_TREND_MIN_RESPONSES answers (and so does
+# the month before) before a fall below the previous interval is flagged as a drop; comments
+# per page. Beat recounts the response-rate tallies every NPS_TALLY_INTERVAL seconds.
+NPS_TREND_MONTHS = env_int("NPS_TREND_MONTHS", 12)
+NPS_TREND_MIN_RESPONSES = env_int("NPS_TREND_MIN_RESPONSES", 30)
+NPS_COMMENTS_PER_PAGE = env_int("NPS_COMMENTS_PER_PAGE", 20)
+NPS_TALLY_INTERVAL = env_int("NPS_TALLY_INTERVAL", 300)
 
 ORDER_CSV_MAX_BYTES = env_int("ORDER_CSV_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

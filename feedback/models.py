@@ -316,6 +316,45 @@ class ItemTheme(models.Model):
         return f"{self.theme_id} on {self.item_id}"
 
 
+class AnalysisDay(models.Model):
+    """The feedback of one day from one source in one language, counted for the analysis
+    page: all its items (no theme), or those carrying one theme. The page adds these up
+    instead of reading a million items; ``services.refresh_analysis`` rebuilds them (after
+    an import, after a taxonomy change, and by beat), and items stored since, those above
+    ``counted_to``, the page counts itself."""
+
+    day = models.DateField()
+    # No index of their own: a source or a theme is seldom deleted, and the table is small.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+",
+                               db_index=False)
+    language = models.CharField(max_length=10, blank=True)
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="+", db_index=False)
+    items = models.PositiveIntegerField(default=0)
+    # Items by rating, as stars out of 5 (``selectors.RATING_BANDS``).
+    rated_1 = models.PositiveIntegerField(default=0)
+    rated_2 = models.PositiveIntegerField(default=0)
+    rated_3 = models.PositiveIntegerField(default=0)
+    rated_4 = models.PositiveIntegerField(default=0)
+    rated_5 = models.PositiveIntegerField(default=0)
+    sentiment_total = models.FloatField(default=0)
+    sentiment_count = models.PositiveIntegerField(default=0)
+    counted_to = models.BigIntegerField(help_text="The highest item id the refresh counted.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "source", "language"],
+                                    condition=Q(theme__isnull=True),
+                                    name="feedback_analysis_day_unique"),
+            models.UniqueConstraint(fields=["day", "source", "language", "theme"],
+                                    condition=Q(theme__isnull=False),
+                                    name="feedback_analysis_day_theme_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.source_id} {self.language} {self.theme_id}: {self.items}"
+
+
 class Need(models.Model):
     """A customer need the company should act on, built from a theme of the feedback: how
     much customers say it, how negatively, whether it grows, and what the customers saying

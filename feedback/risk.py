@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Impact, Priority
 from cases.risk import Param, Rule, register_rule
-from feedback.models import FeedbackItem
+from feedback.models import FeedbackItem, Source
 
 
 def item_key() -> Concat:
@@ -38,7 +38,10 @@ class NegativeFeedback(Rule):
     subject = "feedback item"
 
     def matches(self, as_of, params, since=None):
-        items = FeedbackItem.objects.filter(customer__isnull=False, received_at__lte=as_of)
+        # NPS answers reach the catalogue as items of the "NPS survey" source; the NPS app
+        # has its own rule for detractors, so they open no second case here.
+        items = (FeedbackItem.objects.filter(customer__isnull=False, received_at__lte=as_of)
+                 .exclude(source__platform=Source.Platform.NPS_SURVEY))
         if since is not None:
             items = items.filter(received_at__gt=since)
         negative = (Q(sentiment__lte=params["sentiment_below"] / 100)

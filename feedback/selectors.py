@@ -7,16 +7,19 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, F, Max, Q, QuerySet
-from django.db.models.functions import Round, TruncMonth
+from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
 
 from feedback.models import (
+    AnalysisDay,
     FeedbackItem,
     ImportBatch,
     ImportRowError,
     ItemTheme,
     Need,
     Source,
+    Theme,
 )
 
 # CSV cells a spreadsheet would run as a formula (CWE-1236).
@@ -110,7 +113,17 @@ def write_needs_csv(*, stream) -> None:
 
 # --- the analysis page -----------------------------------------------------------------------
 
-RATING_BANDS = ((0.0, "1"), (0.25, "2"), (0.5, "3"), (0.75, "4"), (1.0, "5"))
+STARS = (1, 2, 3, 4, 5)
+
+
+def stars_filter(stars: int, prefix: str = "") -> Q:
+    """The ratings (0..1) shown as ``stars`` out of 5: the nearest star, so 0.3 is 2 stars;
+    halfway goes to the even one of 0..4, as PostgreSQL rounds a float (0.125 is 1 star)."""
+    field = f"{prefix}rating_normalised"
+    low, high = (stars - 1.5) / 4, (stars - 0.5) / 4
+    if stars % 2:
+        return Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    return Q(**{f"{field}__gt": low, f"{field}__lt": high})
 
 
 @dataclass
@@ -123,8 +136,8 @@ class Bar:
 
 @dataclass
 class Analysis:
-    start: dt.datetime
-    end: dt.datetime
+    start: dt.date
+    end: dt.date
     total: int
     months: list[Bar]
     sources: list[str]
@@ -139,49 +152,121 @@ def _bars(rows: list[tuple[str, float, dict]]) -> list[Bar]:
             for label, value, extra in rows]
 
 
-def feedback_analysis(*, start: dt.datetime, end: dt.datetime, source: str = "",
+def feedback_analysis(*, days: int, today: dt.date | None = None, source: str = "",
                       language: str = "", theme: str = "") -> Analysis:
-    """The analysis page's figures over a period, under its filters: volume by source and
-    month, the rating distribution, sentiment by theme and the themes rising most against
-    the period before. A handful of aggregate queries, whatever the volume."""
-    def narrowed(items, prefix=""):
-        if source:
-            items = items.filter(**{f"{prefix}source__slug": source})
-        if language:
-            items = items.filter(**{f"{prefix}language": language})
-        return items
+    """The analysis page's figures over the last ``days`` days (today included), under its
+    filters: volume by source and month, the rating distribution, sentiment by theme and
+    the themes rising most against the days before.
 
-    items = narrowed(FeedbackItem.objects.filter(posted_at__gte=start, posted_at__lt=end))
-    if theme:
-        items = items.filter(item_themes__theme__slug=theme).exclude(
-            item_themes__origin="removed")
+    The figures come from ``AnalysisDay``, the feedback counted by day, source, language
+    and theme (``services.refresh_analysis``), plus the items stored since that count,
+    counted here: two aggregate queries whatever the volume, each reading a few thousand
+    rows of counts and the few new items. (A refresh committing between the first read
+    and the last would count its newest items twice in that one answer.)"""
+    zone = timezone.get_default_timezone()
+    today = today or timezone.localdate(timezone=zone)
+    first = today - dt.timedelta(days=days - 1)
+    before = first - dt.timedelta(days=days)
+    sources_by_id, narrowing = {}, {}
+    for pk, name, slug in Source.objects.values_list("pk", "name", "slug"):
+        sources_by_id[pk] = name
+        if slug == source:
+            narrowing["source_id"] = pk
+    if source and not narrowing:
+        return Analysis(start=first, end=today, total=0, months=[], sources=[],
+                        ratings=_bars([(str(stars), 0, {}) for stars in STARS]), themes=[],
+                        rising=[])
+    if language:
+        narrowing["language"] = language
+    themes = {pk: (name, slug) for pk, name, slug in Theme.objects.values_list(
+        "pk", "name", "slug")}
+    counted_to = AnalysisDay.objects.values_list("counted_to", flat=True).first() or 0
+
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+
+    period = (midnight(first), midnight(today + dt.timedelta(days=1)))
+    theme_id = next((pk for pk, (_name, slug) in themes.items() if slug == theme), None)
     by_month: dict[dt.date, dict[str, int]] = {}
-    for month, name, count in (items.annotate(month=TruncMonth("posted_at"))
-                               .values("month", "source__name").annotate(n=Count("pk"))
-                               .order_by("month").values_list("month", "source__name", "n")):
-        by_month.setdefault(month, {})[name] = count
+    ratings = dict.fromkeys(STARS, 0)
+    if not theme or theme_id is not None:
+        for row in _items_by_month(first=first, last=today, period=period, theme_id=theme_id,
+                                   counted_to=counted_to, zone=zone, narrowing=narrowing):
+            name = sources_by_id.get(row["source_id"], "")
+            counts = by_month.setdefault(row["month"], {})
+            counts[name] = counts.get(name, 0) + row["volume"]
+            for stars in STARS:
+                ratings[stars] += row[f"stars_{stars}"]
+    by_month = dict(sorted(by_month.items()))
     sources = sorted({name for counts in by_month.values() for name in counts})
     months = _bars([(f"{month:%Y-%m}", sum(counts.values()),
                      {"by_source": [counts.get(name, 0) for name in sources]})
                     for month, counts in by_month.items()])
-    ratings = dict(items.filter(rating_normalised__isnull=False).annotate(
-        band=Round(F("rating_normalised") * 4)).values("band").annotate(n=Count("pk"))
-        .values_list("band", "n"))
-    rating_bars = _bars([(stars, ratings.get(round(bound * 4), 0), {})
-                         for bound, stars in RATING_BANDS])
-    links = narrowed(ItemTheme.objects.exclude(origin="removed"), "item__")
-    current = links.filter(item__posted_at__gte=start, item__posted_at__lt=end)
-    themes = list(current.values("theme__name").annotate(
-        n=Count("item"), sentiment=Avg("item__sentiment")).order_by("-n"))
-    theme_bars = _bars([(row["theme__name"], round(row["sentiment"] or 0, 2),
-                         {"count": row["n"]}) for row in themes])
-    previous = dict(links.filter(item__posted_at__gte=start - (end - start),
-                                 item__posted_at__lt=start)
-                    .values("theme__name").annotate(n=Count("item"))
-                    .values_list("theme__name", "n"))
-    growth = sorted(((row["theme__name"], row["n"] - previous.get(row["theme__name"], 0),
-                      {"now": row["n"], "before": previous.get(row["theme__name"], 0)})
-                     for row in themes), key=lambda bar: -bar[1])
-    return Analysis(start=start, end=end, total=items.count(), months=months, sources=sources,
-                    ratings=rating_bars, themes=theme_bars,
-                    rising=_bars([bar for bar in growth if bar[1] > 0][:8]))
+
+    figures: dict[int, dict[str, float]] = {}
+    for row in _themes_by_period(first=first, before=before, last=today,
+                                 period=(midnight(before), *period), counted_to=counted_to,
+                                 narrowing=narrowing):
+        sums = figures.setdefault(row["theme_id"], dict.fromkeys(row, 0))
+        for key, value in row.items():
+            if key != "theme_id":
+                sums[key] += value or 0
+    shown = sorted(((themes[pk][0], sums) for pk, sums in figures.items() if sums["volume"]),
+                   key=lambda pair: (-pair[1]["volume"], pair[0]))
+    theme_bars = _bars([
+        (name, round(sums["sentiment_sum"] / sums["sentiment_n"], 2)
+         if sums["sentiment_n"] else 0, {"count": sums["volume"]})
+        for name, sums in shown])
+    growth = sorted(((name, sums["volume"] - sums["previous"],
+                      {"now": sums["volume"], "before": sums["previous"]})
+                     for name, sums in shown), key=lambda bar: -bar[1])
+    return Analysis(start=first, end=today, total=sum(bar.value for bar in months),
+                    months=months, sources=sources,
+                    ratings=_bars([(str(stars), ratings[stars], {}) for stars in STARS]),
+                    themes=theme_bars, rising=_bars([bar for bar in growth if bar[1] > 0][:8]))
+
+
+def _items_by_month(*, first: dt.date, last: dt.date, period: tuple[dt.datetime, dt.datetime],
+                    theme_id: int | None, counted_to: int, zone: dt.tzinfo,
+                    narrowing: dict) -> QuerySet:
+    """Items by month and source with their ratings as stars: counted days, then the
+    items stored since. ``theme_id``: only the items with that theme."""
+    counted = (AnalysisDay.objects.filter(day__gte=first, day__lte=last, theme_id=theme_id,
+                                          **narrowing)
+               .annotate(month=TruncMonth("day")).order_by().values("month", "source_id")
+               .annotate(volume=Sum("items"),
+                         **{f"stars_{stars}": Sum(f"rated_{stars}") for stars in STARS}))
+    new = FeedbackItem.objects.filter(pk__gt=counted_to, posted_at__gte=period[0],
+                                      posted_at__lt=period[1], **narrowing)
+    if theme_id is not None:
+        new = new.filter(Exists(ItemTheme.objects.filter(item=OuterRef("pk"), theme_id=theme_id)
+                                .exclude(origin=ItemTheme.Origin.REMOVED)))
+    new = (new.annotate(month=TruncMonth(TruncDate("posted_at", tzinfo=zone))).order_by()
+           .values("month", "source_id")
+           .annotate(volume=Count("pk"), **{f"stars_{stars}": Count("pk", filter=stars_filter(
+               stars)) for stars in STARS}))
+    return counted.union(new, all=True)
+
+
+def _themes_by_period(*, first: dt.date, before: dt.date, last: dt.date,
+                      period: tuple[dt.datetime, dt.datetime, dt.datetime], counted_to: int,
+                      narrowing: dict) -> QuerySet:
+    """Per theme: its items in the period and in the one before, and the sentiment of
+    those of the period (total and how many have one). Counted days, then new items."""
+    now = Q(day__gte=first)
+    counted = (AnalysisDay.objects.filter(theme__isnull=False, day__gte=before, day__lte=last,
+                                          **narrowing)
+               .order_by().values("theme_id")
+               .annotate(volume=Sum("items", filter=now), previous=Sum("items", filter=~now),
+                         sentiment_sum=Sum("sentiment_total", filter=now),
+                         sentiment_n=Sum("sentiment_count", filter=now)))
+    now = Q(item__posted_at__gte=period[1])
+    new = (ItemTheme.objects.exclude(origin=ItemTheme.Origin.REMOVED)
+           .filter(item_id__gt=counted_to, item__posted_at__gte=period[0],
+                   item__posted_at__lt=period[2],
+                   **{f"item__{name}": value for name, value in narrowing.items()})
+           .order_by().values("theme_id")
+           .annotate(volume=Count("pk", filter=now), previous=Count("pk", filter=~now),
+                     sentiment_sum=Sum("item__sentiment", filter=now),
+                     sentiment_n=Count("item__sentiment", filter=now)))
+    return counted.union(new, all=True)

@@ -206,6 +206,7 @@ def _run(batch: ImportBatch, progress: Callable[[ImportBatch], None] | None) -> 
     Source.objects.filter(pk=batch.source_id).update(last_intake_at=now)
     if ImportBatch.objects.filter(pk=batch.pk, imported__gt=0).exists():
         transaction.on_commit(lambda: tasks.refresh_needs.delay())  # the ranking moves
+        transaction.on_commit(lambda: tasks.refresh_analysis.delay())
 
 
 class _InlineWriter:
@@ -720,7 +721,10 @@ def refresh_analysis() -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {connection.ops.quote_name(table)} "
                        f"({', '.join(columns)}) {select}", params)
-        return cursor.rowcount
+        made = cursor.rowcount
+        if connection.vendor == "postgresql":  # every row is new: so are the statistics
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return made
 
 
 NEED_FIELDS = ("department", "status", "note")

@@ -21,6 +21,13 @@ def refresh_needs() -> int:
 
 
 @shared_task(acks_late=True)
+def refresh_analysis() -> int:
+    from feedback import services
+
+    return services.refresh_analysis()
+
+
+@shared_task(acks_late=True)
 def pull_feeds() -> dict[str, str]:
     from feedback import feeds
 
@@ -29,9 +36,11 @@ def pull_feeds() -> dict[str, str]:
 
 @shared_task(acks_late=True)
 def recatalogue_feedback() -> int:
-    """After a change to the taxonomy: every stored item catalogued again, then the needs."""
+    """After a change to the taxonomy: every stored item catalogued again, then the needs
+    and the analysis figures."""
     from feedback import services
 
     done = services.recatalogue()
     services.refresh_needs()
+    services.refresh_analysis()
     return done

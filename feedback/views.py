@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 from django.contrib import messages
@@ -12,7 +11,6 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -133,12 +131,14 @@ def batch_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @staff_required
 def needs_page(request: HttpRequest) -> HttpResponse:
-    manager = is_manager(request.user)
     needs = list(selectors.ranked_needs())
-    return render(request, "feedback/needs.html", {
-        "rows": [(need, NeedForm(instance=need, prefix=f"need-{need.pk}") if manager else None)
-                 for need in needs],
-    })
+    forms = [NeedForm(instance=need, prefix=f"need-{need.pk}") for need in needs
+             ] if is_manager(request.user) else [None] * len(needs)
+    if forms and forms[0]:  # the departments read once, not once a row
+        departments = list(iter(forms[0].fields["department"].choices))  # iter: no COUNT
+        for form in forms:
+            form.fields["department"].choices = departments
+    return render(request, "feedback/needs.html", {"rows": list(zip(needs, forms, strict=True))})
 
 
 @require_http_methods(["GET", "POST"])
@@ -195,10 +195,8 @@ PERIODS = {"30": 30, "90": 90, "365": 365}
 @staff_required
 def analysis_page(request: HttpRequest) -> HttpResponse:
     period = request.GET.get("period") if request.GET.get("period") in PERIODS else "90"
-    end = timezone.now()
     filters = {key: request.GET.get(key, "") for key in ("source", "language", "theme")}
-    analysis = selectors.feedback_analysis(
-        start=end - dt.timedelta(days=PERIODS[period]), end=end, **filters)
+    analysis = selectors.feedback_analysis(days=PERIODS[period], **filters)
     return render(request, "feedback/analysis.html", {
         "analysis": analysis, "period": period, "periods": PERIODS, "filters": filters,
         "sources": Source.objects.order_by("name"), "themes": Theme.objects.order_by("name"),

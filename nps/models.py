@@ -174,6 +174,17 @@ class Invitation(models.Model):
             models.Index(fields=["status", "enqueued_at"], name="nps_invitation_pending_idx",
                          condition=Q(status__in=["pending", "sending"])),
             models.Index(fields=["survey", "status"], name="nps_invitation_survey_idx"),
+            # The dispatcher's rate window: what a survey handed out in the last minute.
+            models.Index(fields=["survey", "claimed_at"], name="nps_invitation_claimed_idx",
+                         condition=Q(claimed_at__isnull=False)),
+            # Reminders still due: sent, not answered, not reminded.
+            models.Index(fields=["survey", "sent_at"], name="nps_invitation_remind_idx",
+                         condition=Q(status="sent", answered_at__isnull=True,
+                                     reminded_at__isnull=True,
+                                     reminder_token_hash__isnull=True)),
+            # The response-rate tallies: the months whose invitations went out lately.
+            models.Index(fields=["sent_at"], name="nps_invitation_sent_idx",
+                         condition=Q(sent_at__isnull=False)),
         ]
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
@@ -204,8 +215,14 @@ class Response(models.Model):
     answered_at = models.DateTimeField(_("answered"), default=timezone.now)
     changed_at = models.DateTimeField(_("last changed"), null=True, blank=True)
     changes = models.PositiveSmallIntegerField(default=0)
-    # A passive whose comment is negative: someone to call back.
+    # A passive whose comment is negative: someone to call back. Staff clear the flag when
+    # they have, saying who, when and what came of it.
     follow_up = models.BooleanField(_("follow up"), default=False)
+    followed_up_at = models.DateTimeField(_("followed up"), null=True, blank=True)
+    followed_up_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("followed up by"),
+                                       on_delete=models.SET_NULL, null=True, blank=True,
+                                       related_name="+")
+    follow_up_note = models.TextField(_("what came of the follow-up"), blank=True)
 
     class Meta:
         ordering = ["-answered_at"]
@@ -225,12 +242,53 @@ class Response(models.Model):
             models.Index(fields=["segment", "answered_at", "score"],
                          name="nps_response_segment_idx"),
             models.Index(fields=["customer", "-answered_at"], name="nps_response_customer_idx"),
+            # The follow-ups list: the few answers still flagged, newest first.
+            models.Index(fields=["-answered_at"], condition=Q(follow_up=True),
+                         name="nps_response_follow_up_idx"),
         ]
         verbose_name = _("response")
         verbose_name_plural = _("responses")
 
     def __str__(self) -> str:
         return f"{self.score} ({self.category})"
+
+
+class InvitationTally(models.Model):
+    """Invitations sent, and how many of them were answered, per survey, month sent and
+    audience (language, segment, value tier): the response rate's figures, so a report
+    adds up a few thousand tallies instead of counting millions of invitations.
+
+    Derived data: ``nps.services.reports.refresh_invitation_tallies`` recounts the months
+    whose invitations were sent or answered since its last run (beat, every few minutes),
+    so a response rate trails the invitations by at most that long. Months are those of
+    the desk's time zone, as the reports' months are."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month sent"))  # its first day
+    language = models.CharField(_("language"), max_length=5)
+    segment = models.CharField(_("segment"), max_length=60, blank=True)
+    value_tier = models.CharField(_("value tier"), max_length=10, blank=True)
+    sent = models.PositiveIntegerField(_("sent"), default=0)
+    answered = models.PositiveIntegerField(_("answered"), default=0)
+    counted_at = models.DateTimeField(_("counted"), default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "month", "language", "segment",
+                                            "value_tier"], name="nps_tally_unique"),
+        ]
+        indexes = [
+            # Reports read the tallies of a range of months under any filter from the index.
+            models.Index(fields=["month"], include=["survey", "language", "segment",
+                                                    "value_tier", "sent", "answered"],
+                         name="nps_tally_month_idx"),
+            models.Index(fields=["-counted_at"], name="nps_tally_counted_idx"),
+        ]
+        verbose_name = _("invitation tally")
+        verbose_name_plural = _("invitation tallies")
+
+    def __str__(self) -> str:
+        return f"{self.survey_id} {self.month:%Y-%m}: {self.answered}/{self.sent}"
 
 
 class AdvocateProfile(models.Model):
@@ -250,6 +308,9 @@ class AdvocateProfile(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                      null=True, blank=True, related_name="+")
+    declined_at = models.DateTimeField(_("declined"), null=True, blank=True)
+    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
     note = models.TextField(_("note"), blank=True)
 
     class Meta:

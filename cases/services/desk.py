@@ -304,10 +304,12 @@ def decide_remedy(
 
 @transaction.atomic
 def override_priority(
-    *, case: Case, priority: int | None, reason: str, actor: AbstractBaseUser,
-    expected_version: int | None = None,
+    *, case: Case, priority: int | None, reason: str, actor: AbstractBaseUser | None,
+    expected_version: int | None = None, actor_kind: str = CaseEvent.ActorKind.USER,
+    actor_label: str = "",
 ) -> Case:
-    """Set the priority by hand (with a reason), or give it back to the desk (None)."""
+    """Set the priority by hand (with a reason), or give it back to the desk (None). Another
+    app's policy sets it with no ``actor``, naming itself in ``actor_kind``/``actor_label``."""
     case = _locked(case, expected_version)
     if priority is None:
         case.priority_override_reason = ""
@@ -315,6 +317,7 @@ def override_priority(
     if not reason.strip():
         raise ValidationError({"reason": _("Say why you set the priority by hand.")})
     _event(case, CaseEvent.Kind.PRIORITY, actor, message=reason.strip(),
+           actor_kind=actor_kind, label=actor_label,
            data={"from": case.priority, "to": priority, "computed": False})
     case.priority, case.priority_override_reason = priority, reason.strip()
     _apply_sla(case)

@@ -385,5 +385,7 @@ CASES = Generator(
 )
 
 from tests.bench.generate_desk import DESK  # noqa: E402 (it builds on this module)
+from tests.bench.generate_feedback import FEEDBACK  # noqa: E402 (it builds on this module)
+from tests.bench.generate_nps import NPS  # noqa: E402 (it builds on this module)
 
-GENERATORS: list[Generator] = [CASES, DESK]
+GENERATORS: list[Generator] = [CASES, DESK, FEEDBACK, NPS]

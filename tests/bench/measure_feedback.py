@@ -5,6 +5,9 @@ process's peak resident memory grew: a worker's memory must not grow with the fi
 
 The file is generated once under ``VAR_DIR/bench``; the source's items are deleted before
 each measurement, so every ``make bench`` measures a first import.
+
+Then the feedback pages over the generator's million items (``feedback_pages``): the
+analysis page and the customer needs list, as a manager sees them.
 """
 
 from __future__ import annotations
@@ -15,17 +18,24 @@ import random
 import resource
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.files import File
 from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.urls import reverse
 
-from feedback import services
-from feedback.models import ImportBatch, Source
-from tests.bench.measure import BenchError, Options, Row
+from feedback import selectors, services
+from feedback.models import AnalysisDay, FeedbackItem, ImportBatch, ItemTheme, Need, Source
+from tests.bench.measure import BenchError, Options, Row, manager_client, page_row, timed
 
 ROWS = 100_000
 SOURCE = "bench-trustpilot"
+ANALYSIS_DAYS = 90  # the analysis page's default period
+ANALYSIS_LANGUAGE = "it"
+ANALYSIS_THEME = "delivery-damage"
 HEADER = ["Review Id", "Review Created (UTC)", "Review Consumer User Id", "Review Username",
           "Consumer Email", "Review Title", "Review Content", "Review Stars",
           "Source Of Review", "Review Language", "Domain URL", "Webshop Name",
@@ -119,3 +129,57 @@ def feedback_import(options: Options) -> list[Row]:
         Row("Feedback re-import, same file (all duplicates)", volume, again_s * 1000, None,
             None, f"{rows / again_s:,.0f} rows/s; RSS +{again_mb:,.0f} MB"),
     ]
+
+
+def feedback_pages(options: Options) -> list[Row]:
+    """/feedback/analysis/ and /feedback/needs/ for a manager, over the generator's feedback:
+    the analysis's default (the last 90 days), one source in one language, one theme; the
+    rebuild of its counts by day (``refresh_analysis``, a Celery task after imports and by
+    beat); and, first, the analysis just after ``feedback_import``, its items not counted
+    yet (the page counts them itself until the rebuild).
+
+    The items ``feedback_import`` left behind are then deleted (and the tables vacuumed, as
+    the generator leaves them): the pages are measured on the generated volume, and the next
+    run finds the feedback tables at their expected counts instead of loading again."""
+    client = manager_client()
+    analysis = reverse("feedback:analysis")
+    rows = []
+    source = Source.objects.filter(slug=SOURCE).first()
+    if source is not None:
+        uncounted = FeedbackItem.objects.filter(
+            pk__gt=AnalysisDay.objects.values_list("counted_to", flat=True).first() or 0
+        ).count()
+        rows.append(analysis_row(f"Feedback analysis, {uncounted:,} new items not counted yet",
+                                 client, analysis, {}, runs=options.runs))
+        clear(source)
+        source.delete()
+        with connection.cursor() as cursor:
+            for table in (ItemTheme._meta.db_table, FeedbackItem._meta.db_table):
+                cursor.execute(f'VACUUM (ANALYZE) "{table}"')
+    total, links = FeedbackItem.objects.count(), ItemTheme.objects.count()
+    milliseconds, days = timed(services.refresh_analysis)
+    rows.append(Row("Analysis counts rebuilt (refresh_analysis, Celery)",
+                    f"{total:,} items, {links:,} themes", milliseconds, None, None,
+                    f"{days:,} rows by day, source, language, theme"))
+    largest = (Source.objects.annotate(volume=Count("items")).order_by("-volume", "pk")
+               .values_list("slug", "name").first())
+    if largest is None:
+        raise BenchError("No feedback source: load the feedback data first.")
+    slug, name = largest
+    views = [("Feedback analysis, default (90 days)", {}),
+             (f"Feedback analysis, {name} in {ANALYSIS_LANGUAGE!r}",
+              {"source": slug, "language": ANALYSIS_LANGUAGE}),
+             (f"Feedback analysis, theme {ANALYSIS_THEME!r}", {"theme": ANALYSIS_THEME})]
+    rows.extend(analysis_row(what, client, analysis, query, runs=options.runs)
+                for what, query in views)
+    rows.append(page_row("Customer needs list",
+                         f"{Need.objects.count():,} needs from {total:,} items", client,
+                         reverse("feedback:needs"), runs=options.runs))
+    return rows
+
+
+def analysis_row(what: str, client: Client, url: str, query: dict, *, runs: int) -> Row:
+    shown = selectors.feedback_analysis(days=ANALYSIS_DAYS, **query).total
+    volume = f"{shown:,} of {FeedbackItem.objects.count():,} items"
+    return page_row(what, volume, client, f"{url}?{urlencode(query)}" if query else url,
+                    runs=runs)

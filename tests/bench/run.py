@@ -36,7 +36,14 @@ RIGHT_ALIGNED = (False, False, True, True, True, True)
 
 def measurements() -> list[Measurement]:
     """The table's rows, in order; imported here because models load after Django setup."""
-    from tests.bench import measure_cases, measure_desk, measure_feedback, measure_risk
+    from tests.bench import (
+        measure_cases,
+        measure_desk,
+        measure_feedback,
+        measure_nps,
+        measure_nps_send,
+        measure_risk,
+    )
 
     return [
         measure_cases.order_upsert,
@@ -47,6 +54,9 @@ def measurements() -> list[Measurement]:
         measure_desk.case_api,
         measure_risk.risk_engine,
         measure_feedback.feedback_import,
+        measure_feedback.feedback_pages,
+        measure_nps.nps_reports,
+        measure_nps_send.nps_send,
     ]
 
 

@@ -382,8 +382,9 @@ def test_the_customer_page_query_count_does_not_grow_with_orders(
                              occurred_at=order.ordered_at, summary="Where is it?")
 
     # session, user, groups, customer, order count, order page, events, revenue,
-    # cases panel (list, totals), contacts panel, feedback panel (totals, items)
-    with django_assert_num_queries(13):
+    # cases panel (list, totals), contacts panel, feedback panel (totals, items),
+    # NPS panel (answers, advocate profile)
+    with django_assert_num_queries(15):
         response = advocate_client.get(customer.get_absolute_url())
     assert response.status_code == 200
 

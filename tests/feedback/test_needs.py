@@ -120,3 +120,19 @@ def test_the_needs_export_is_formula_safe(advocate_client, selected):
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:3] == ["rank", "need", "items"]
     assert rows[1][:3] == ["1", "'=cmd|' /C calc'!A0", "1"]
+
+
+def test_the_needs_list_reads_the_departments_once(manager_client, selected,
+                                                   django_assert_num_queries):
+    logistics = Department.objects.create(name="Logistics")
+    Department.objects.create(name="Product")
+    for slug in ("delivery-speed", "price-value", "digital"):
+        said(selected, slug)
+    services.refresh_needs(now=NOW)
+    Need.objects.filter(theme__slug="price-value").update(department=logistics)
+
+    with django_assert_num_queries(5):  # session, user, groups, needs, departments
+        page = manager_client.get(reverse("feedback:needs")).content.decode()
+
+    assert page.count(f'<option value="{logistics.pk}" selected>Logistics</option>') == 1
+    assert page.count(f'<option value="{logistics.pk}">Logistics</option>') == 2
