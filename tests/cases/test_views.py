@@ -106,7 +106,8 @@ def test_navigation_marks_the_current_section_and_disables_unbuilt_ones(advocate
     assert f'<a href="{reverse("cases:customers")}" aria-current="page">Customers</a>' in content
     assert f'<a href="{reverse("cases:queue")}">Cases</a>' in content
     assert f'<a href="{reverse("feedback:sources")}">Feedback</a>' in content
-    assert 'aria-disabled="true" title="Coming soon">NPS</span>' in content
+    assert f'<a href="{reverse("nps:reports")}">NPS</a>' in content
+    assert 'aria-disabled="true" title="Coming soon">Dashboard</span>' in content
 
 
 # --- API keys ---------------------------------------------------------------------------
