@@ -31,6 +31,11 @@ TEMPLATES = {
 # Sent by the risk engine, never chosen by hand: it needs the rule's ``situation``.
 AUTOMATIC_TEMPLATES = {"proactive"}
 LANGUAGES = {"en", "it", "nb", "ro"}
+
+
+def customer_language(code: str) -> str:
+    """The language we write to a customer in: theirs when we ship it, else English."""
+    return code if code in LANGUAGES else "en"
 MAX_ATTEMPTS = 5
 
 
@@ -61,7 +66,7 @@ def draft_customer_email(
     """The chosen template filled in for this case, in the customer's language."""
     if template not in TEMPLATES and template not in AUTOMATIC_TEMPLATES:
         raise ValidationError({"template": _("Choose one of the email templates.")})
-    language = case.customer.language if case.customer.language in LANGUAGES else "en"
+    language = customer_language(case.customer.language)
     sender = actor or case.owner
     team = case.team or Team.objects.filter(kind=Team.Kind.ADVOCACY).first()
     remedies = case.remedies.filter(
@@ -99,7 +104,7 @@ def notify_customer(
         errors["body"] = _("Write the message.")
     if errors:
         raise ValidationError(errors)
-    language = case.customer.language if case.customer.language in LANGUAGES else "en"
+    language = customer_language(case.customer.language)
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "localhost"
     email = OutboundEmail.objects.create(
         case=case, to=case.customer.email, reply_to=_reply_to(case), language=language,

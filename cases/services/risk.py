@@ -48,7 +48,7 @@ from cases.models import (
 from cases.risk import LIVE_WINDOW, RULES, Rule, get_rule, is_live
 from cases.services.bulk import copy_rows, in_ids, insert_rows, new_ids
 from cases.services.desk import PRIORITY_FACTORS, SEVERITY_POINTS, TIER_POINTS
-from cases.services.email import LANGUAGES, draft_customer_email
+from cases.services.email import customer_language, draft_customer_email
 from cases.services.pending import register_pending_work
 
 logger = logging.getLogger(__name__)
@@ -598,7 +598,7 @@ def _reach_out(rule: Rule, case: Case, signal: NewSignal, as_of: dt.datetime) ->
     customer = case.customer
     if not customer.email:
         return
-    language = customer.language if customer.language in LANGUAGES else "en"
+    language = customer_language(customer.language)
     with translation.override(language):
         situation = rule.describe(signal.facts)
     draft = draft_customer_email(case=case, template="proactive",

@@ -26,13 +26,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.models import Customer
+from cases.services.email import customer_language
 from cases.services.pending import register_pending_work
 from feedback import services as feedback_services
 from feedback.catalogue import Cataloguer
 from feedback.formats import Record
 from feedback.models import FeedbackItem, Source, Theme
 from nps import tokens
-from nps.models import LANGUAGES, MAX_COMMENT_CHARS, Category, Invitation, Response, category_of
+from nps.models import MAX_COMMENT_CHARS, Category, Invitation, Response, category_of
 from nps.services import advocates
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class LinkUnavailable(Exception):
 
 def page_language(invitation: Invitation) -> str:
     """The language the customer reads: the invitation's, English when we have no other."""
-    return invitation.language if invitation.language in LANGUAGES else "en"
+    return customer_language(invitation.language)
 
 
 def expires_at(invitation: Invitation) -> dt.datetime:

@@ -47,8 +47,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from cases.models import Customer, Order
+from cases.services.email import customer_language
 from cases.services.pending import register_pending_work, requeue_waiting
-from nps.models import LANGUAGES, Invitation, Survey
+from nps.models import Invitation, Survey
 from nps.tokens import new_token
 
 Status = Invitation.Status
@@ -460,10 +461,6 @@ def _reminder_failed(invitation: Invitation, error: OSError, retries: int) -> in
 # --- The email -----------------------------------------------------------------------------
 
 
-def email_language(invitation: Invitation) -> str:
-    return invitation.language if invitation.language in LANGUAGES else "en"
-
-
 def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
@@ -473,7 +470,7 @@ def invitation_email(*, invitation: Invitation, token: str,
     """The invitation (or reminder) in the customer's language, English where the survey
     has no wording of its own: HTML and plain text, the eleven scores as one-click links,
     and the RFC 8058 one-click unsubscribe headers."""
-    language = email_language(invitation)
+    language = customer_language(invitation.language)
     wording = invitation.survey.wording(language)
     unsubscribe_url = absolute_url(reverse("nps:unsubscribe", kwargs={"token": token}))
     context = {
