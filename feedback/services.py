@@ -37,10 +37,10 @@ from django.utils.translation import gettext as _
 from psycopg.errors import UniqueViolation
 
 from cases.models import Customer, Order
-from cases.services.bulk import copy_rows, in_texts, json_text, new_ids
+from cases.services.bulk import copy_rows, in_texts, json_text, new_ids, update_rows
 from cases.services.pending import register_pending_work, requeue_waiting
 from feedback import tasks
-from feedback.catalogue import Cataloguer
+from feedback.catalogue import Catalogued, Cataloguer
 from feedback.formats import Record, RowError, Skipped, get_format
 from feedback.models import (
     AnalysisDay,
@@ -403,22 +403,28 @@ def prepare_records(*, source: Source, records: Sequence[Record], cataloguer: Ca
         return [], []
     found = cataloguer.catalogue(records)
     customers, orders = _match_customers(records)
-    now = timezone.now()
-    rows = []
-    for record, catalogued in zip(records, found, strict=True):
-        order = orders.get(record.order_ref)
-        customer_id = (order[1] if order else None) or customers.get(
-            ("ref", record.customer_ref)) or customers.get(("email", record.email.lower()))
-        rows.append((
-            source.pk, batch.pk if batch else None, record.external_id[:200],
-            record.content_hash, record.author[:200], record.title[:500], record.text,
-            record.rating, _scale_label(record.rating_scale), catalogued.rating_normalised,
-            record.posted_at, now, catalogued.language[:10], catalogued.sentiment,
-            catalogued.sentiment_terms, record.email[:254] if "@" in record.email else "",
-            record.order_ref[:100], record.customer_ref[:100], customer_id,
-            order[0] if order else None, record.raw,
-        ))
+    now, batch_id = timezone.now(), batch.pk if batch else None
+    rows = [_item_row(source.pk, batch_id, now, record, catalogued, customers, orders)
+            for record, catalogued in zip(records, found, strict=True)]
     return rows, [catalogued.themes for catalogued in found]
+
+
+def _item_row(source_id: int, batch_id: int | None, now: dt.datetime, record: Record,
+              catalogued: Catalogued, customers: dict, orders: dict) -> tuple:
+    """An item's values in ``ITEM_COLUMNS`` order: the record as read, what cataloguing
+    found, and its customer and order (from ``_match_customers``)."""
+    order = orders.get(record.order_ref)
+    customer_id = (order[1] if order else None) or customers.get(
+        ("ref", record.customer_ref)) or customers.get(("email", record.email.lower()))
+    return (
+        source_id, batch_id, record.external_id[:200],
+        record.content_hash, record.author[:200], record.title[:500], record.text,
+        record.rating, _scale_label(record.rating_scale), catalogued.rating_normalised,
+        record.posted_at, now, catalogued.language[:10], catalogued.sentiment,
+        catalogued.sentiment_terms, record.email[:254] if "@" in record.email else "",
+        record.order_ref[:100], record.customer_ref[:100], customer_id,
+        order[0] if order else None, record.raw,
+    )
 
 
 def store_prepared(rows: list[tuple], themes: list[dict[int, list[str]]]) -> int:
@@ -449,24 +455,12 @@ def save_record(*, source: Source, record: Record, cataloguer: Cataloguer) -> Fe
         store_records(source=source, records=[record], cataloguer=cataloguer)
         return items.get()
     catalogued = cataloguer.catalogue([record])[0]
-    customers, orders = _match_customers([record])
-    order = orders.get(record.order_ref)
-    item.customer_id = (order[1] if order else None) or customers.get(
-        ("ref", record.customer_ref)) or customers.get(("email", record.email.lower()))
-    item.order_id = order[0] if order else None
-    item.content_hash, item.author = record.content_hash, record.author[:200]
-    item.title, item.text, item.rating = record.title[:500], record.text, record.rating
-    item.rating_scale = _scale_label(record.rating_scale)
-    item.rating_normalised, item.posted_at = catalogued.rating_normalised, record.posted_at
-    item.language, item.sentiment = catalogued.language[:10], catalogued.sentiment
-    item.sentiment_terms, item.raw = catalogued.sentiment_terms, record.raw
-    item.email = record.email[:254] if "@" in record.email else ""
-    item.order_ref, item.customer_ref = record.order_ref[:100], record.customer_ref[:100]
+    row = _item_row(item.source_id, item.batch_id, item.received_at, record, catalogued,
+                    *_match_customers([record]))
+    for column, value in zip(ITEM_COLUMNS, row, strict=True):
+        setattr(item, column, value)
     item.save()
-    ItemTheme.objects.filter(item=item, origin=ItemTheme.Origin.CATALOGUE).delete()
-    ItemTheme.objects.bulk_create([  # an advocate's word on a theme stands
-        ItemTheme(item=item, theme_id=theme_id, terms=terms)
-        for theme_id, terms in catalogued.themes.items()], ignore_conflicts=True)
+    _replace_found_themes([(item.pk, catalogued.themes)])
     return item
 
 
@@ -558,8 +552,7 @@ def _insert_new(rows: list[tuple]) -> dict[tuple[str, str], int]:
     if connection.vendor != "postgresql":
         items = [FeedbackItem(**dict(zip(ITEM_COLUMNS, row, strict=True))) for row in rows]
         FeedbackItem.objects.bulk_create(items, batch_size=500)
-        return {(item.external_id, "" if item.external_id else item.content_hash): item.pk
-                for item in items}
+        return {_row_key(row): item.pk for row, item in zip(rows, items, strict=True)}
     ids = new_ids(FeedbackItem, len(rows))
     try:
         with transaction.atomic():  # a savepoint: a refused copy leaves the chunk usable
@@ -802,20 +795,26 @@ def recatalogue(*, after_id: int = 0, limit: int | None = None) -> int:
         found = cataloguer.catalogue(items)
         with transaction.atomic():
             for item, catalogued in zip(items, found, strict=True):
-                FeedbackItem.objects.filter(pk=item.pk).update(
-                    sentiment=catalogued.sentiment, sentiment_terms=catalogued.sentiment_terms,
-                    language=catalogued.language[:10])
-            ids = [item.pk for item in items]
-            ItemTheme.objects.filter(item_id__in=ids,
-                                     origin=ItemTheme.Origin.CATALOGUE).delete()
-            ItemTheme.objects.bulk_create([
-                ItemTheme(item_id=item.pk, theme_id=theme_id, terms=terms)
-                for item, catalogued in zip(items, found, strict=True)
-                for theme_id, terms in catalogued.themes.items()
-            ], ignore_conflicts=True, batch_size=2000)  # an advocate's word stands
+                item.sentiment, item.sentiment_terms = (catalogued.sentiment,
+                                                        catalogued.sentiment_terms)
+                item.language = catalogued.language[:10]
+            update_rows(FeedbackItem, items, ["sentiment", "sentiment_terms", "language"])
+            _replace_found_themes([(item.pk, catalogued.themes)
+                                   for item, catalogued in zip(items, found, strict=True)])
         done += len(items)
         after_id = items[-1].pk
     return done
+
+
+def _replace_found_themes(found: Sequence[tuple[int, dict[int, list[str]]]]) -> None:
+    """Each item's themes as cataloguing found them now, in place of what it found
+    before; the themes an advocate added or removed stay as they said."""
+    ItemTheme.objects.filter(item_id__in=[item_id for item_id, _themes in found],
+                             origin=ItemTheme.Origin.CATALOGUE).delete()
+    ItemTheme.objects.bulk_create([
+        ItemTheme(item_id=item_id, theme_id=theme_id, terms=terms)
+        for item_id, themes in found for theme_id, terms in themes.items()
+    ], ignore_conflicts=True, batch_size=2000)
 
 
 def _scale_of(label: str) -> tuple[float, float] | None:
