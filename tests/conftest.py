@@ -1,16 +1,13 @@
 """Fixtures shared by every test package."""
 
 import os
-import socket
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import Client
 
 from advocacy.celery import app as celery_app
 from tests.cases.factories import UserFactory
+from tests.mail import MailSink, smtp_serving
 
 
 @pytest.fixture(autouse=True)
@@ -48,35 +45,12 @@ def manager_client(manager):
     return client
 
 
-class MailSink:
-    """An SMTP server that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server(settings):
     """A real SMTP server on localhost; Django sends to it over SMTP."""
     sink = MailSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield sink
-    controller.stop()
+    with smtp_serving(sink, settings):
+        yield sink
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """What docker-compose runs, run directly: gunicorn with production settings."""
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,14 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.celery_worker import ROOT, child_environment
+from tests.mail import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -17,12 +17,10 @@ import datetime as dt
 import logging
 import os
 import re
-import socket
 import threading
 import time
 from collections import Counter
 
-from aiosmtpd.controller import Controller
 from django.db import connection
 from django.utils import timezone
 
@@ -30,6 +28,7 @@ from cases.models import Customer
 from nps.models import Invitation, Survey
 from nps.services import invitations
 from tests.bench.measure import BenchError, Options, Row, timed
+from tests.mail import smtp_serving
 
 INVITATIONS = 10_000
 SEGMENT = "bench-nps"
@@ -61,12 +60,6 @@ class CountingSink:
     @property
     def duplicates(self) -> int:
         return sum(count - 1 for count in self.recipients.values() if count > 1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def campaign_customers() -> int:
@@ -126,29 +119,23 @@ def nps_send(options: Options) -> list[Row]:
 
     sink = CountingSink()
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
-    port = free_port()
-    smtp = Controller(sink, hostname="127.0.0.1", port=port)
-    smtp.start()
     redis_url = os.environ.get("REDIS_URL", "")
-    # Workers as in production (DEBUG off: compiled templates cached).
-    env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "DEBUG": "0"}
-    try:
-        with ExitStack() as stack:
-            var_dir = None if redis_url else stack.enter_context(filesystem_broker())
-            workers = [stack.enter_context(running_worker(redis_url=redis_url, var_dir=var_dir,
-                                                          **env))
-                       for _ in range(WORKERS)]
-            for worker in workers:
-                wait_for_ready(worker)
-            started = time.perf_counter()
-            invitations.dispatch_invitations()
-            seconds = wait_until_sent(survey, workers, started)
-            settle = time.perf_counter() + 5  # any second copy would arrive now
-            while time.perf_counter() < settle and sink.received < INVITATIONS:
-                time.sleep(0.1)
-            time.sleep(1)
-    finally:
-        smtp.stop()
+    with smtp_serving(sink) as smtp, ExitStack() as stack:
+        # Workers as in production (DEBUG off: compiled templates cached).
+        env = {"EMAIL_HOST": smtp.hostname, "EMAIL_PORT": str(smtp.port), "DEBUG": "0"}
+        var_dir = None if redis_url else stack.enter_context(filesystem_broker())
+        workers = [stack.enter_context(running_worker(redis_url=redis_url, var_dir=var_dir,
+                                                      **env))
+                   for _ in range(WORKERS)]
+        for worker in workers:
+            wait_for_ready(worker)
+        started = time.perf_counter()
+        invitations.dispatch_invitations()
+        seconds = wait_until_sent(survey, workers, started)
+        settle = time.perf_counter() + 5  # any second copy would arrive now
+        while time.perf_counter() < settle and sink.received < INVITATIONS:
+            time.sleep(0.1)
+        time.sleep(1)
     sent = Invitation.objects.filter(survey=survey, status=Invitation.Status.SENT).count()
     survey.delete()
     Customer.objects.filter(segment=SEGMENT).delete()

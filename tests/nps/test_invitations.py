@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import factory
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection, connections, transaction
 from django.urls import reverse
@@ -21,7 +20,7 @@ from nps import tokens
 from nps.models import Invitation, Survey
 from nps.services import invitations
 from tests.cases.factories import CustomerFactory, OrderFactory
-from tests.conftest import MailSink, free_port
+from tests.mail import MailSink, free_port, smtp_serving
 
 pytestmark = pytest.mark.django_db
 
@@ -114,14 +113,8 @@ class ScriptedSink(MailSink):
 @pytest.fixture
 def scripted_smtp(settings):
     sink = ScriptedSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield sink
-    controller.stop()
+    with smtp_serving(sink, settings):
+        yield sink
 
 
 # --- Creation: who is asked ---------------------------------------------------------------
