@@ -25,6 +25,7 @@ from cases.views.customers import (
     order_import_new_page,
     order_import_page,
 )
+from cases.views.organisation import organisation_page
 from cases.views.queue import queue_bulk_action, queue_page
 from cases.views.rules import (
     rule_backtest_page,
@@ -56,6 +57,7 @@ __all__ = [
     "desk_settings_page",
     "order_import_new_page",
     "order_import_page",
+    "organisation_page",
     "queue_bulk_action",
     "queue_page",
     "rule_backtest_page",
