@@ -50,8 +50,9 @@ CASE_FORMS: dict[str, type[CaseForm]] = {
 FRAGMENTS = {"timeline": "timeline", "case-email": "email"}
 
 Perform = Callable[[Case, dict], object]
-# The newest events the page shows; a case running for months links to the whole timeline.
-TIMELINE_LENGTH = 60
+# The newest events the page shows (a screenful or two); a case running for months links to
+# the whole timeline, and the filters narrow it to the conversation or the decisions.
+TIMELINE_LENGTH = 30
 
 
 def _case(pk: int) -> Case:
