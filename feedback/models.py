@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.models import Customer, Department, Order
 
@@ -275,6 +276,10 @@ class FeedbackItem(models.Model):
             models.Index(fields=["source", "-posted_at"], name="feedback_item_source_idx"),
             models.Index(fields=["customer", "-posted_at"], name="feedback_item_customer_idx"),
             models.Index(fields=["-posted_at", "-id"], name="feedback_item_recent_idx"),
+            # The negative-feedback rule's incremental read: items from known customers that
+            # arrived since its last run (without it, every run reads the whole table).
+            models.Index(fields=["received_at"], condition=Q(customer__isnull=False),
+                         name="feedback_item_received_idx"),
         ]
         verbose_name = _("feedback item")
         verbose_name_plural = _("feedback items")
@@ -361,7 +366,7 @@ class Need(models.Model):
     it are worth; owned by a department, moved through its statuses."""
 
     class Status(models.TextChoices):
-        NEW = "new", _("New")
+        NEW = "new", pgettext_lazy("need status", "New")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         PLANNED = "planned", _("Planned")
         DONE = "done", _("Done")

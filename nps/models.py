@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.models import Case, Customer, Order
 
@@ -130,7 +131,7 @@ class Invitation(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
         SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
+        SENT = "sent", pgettext_lazy("invitation status", "Sent")
         FAILED = "failed", _("Not sent")
         SUPPRESSED = "suppressed", _("Not sent: no consent")
 
@@ -242,6 +243,9 @@ class Response(models.Model):
             models.Index(fields=["segment", "answered_at", "score"],
                          name="nps_response_segment_idx"),
             models.Index(fields=["customer", "-answered_at"], name="nps_response_customer_idx"),
+            # The detractor rule's incremental read of answers changed since its last run.
+            models.Index(fields=["changed_at"], condition=Q(changed_at__isnull=False),
+                         name="nps_response_changed_idx"),
             # The follow-ups list: the few answers still flagged, newest first.
             models.Index(fields=["-answered_at"], condition=Q(follow_up=True),
                          name="nps_response_follow_up_idx"),

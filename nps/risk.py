@@ -47,8 +47,13 @@ class DetractorAnswer(Rule):
                                           score__lte=params["max_score"])
         if since is not None:
             # What can have started matching: fresh answers given, or changed, since then.
-            answers = answers.filter(fresh).filter(
-                Q(answered_at__gt=since) | Q(changed_at__gt=since, changed_at__lte=as_of))
+            # Two narrow index reads (answered since, changed since) rather than an OR that
+            # reads the whole fresh window.
+            recent = answers.filter(fresh)
+            answered = recent.filter(answered_at__gt=since).values("pk").order_by()
+            changed = (recent.filter(changed_at__gt=since, changed_at__lte=as_of)
+                       .values("pk").order_by())
+            answers = Response.objects.filter(pk__in=answered.union(changed))
         else:
             # A signal stays open while the answer is low, however old it grows: only the
             # customer changing their answer clears it (the case's timeline then says so).
