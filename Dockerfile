@@ -22,5 +22,8 @@ RUN pip install --no-deps -e . \
 
 USER desk
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request, os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz', timeout=4)"
+# /healthz from inside the container, named as the first of ALLOWED_HOSTS: Django answers
+# 400 to a host it does not serve, so asking for 127.0.0.1 fails once ALLOWED_HOSTS is the
+# real domain.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD python -c "import os, urllib.request as u; h = os.environ.get('ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; u.urlopen(u.Request('http://127.0.0.1:%s/healthz' % os.environ['PORT'], headers={'Host': h}), timeout=4)"
 CMD ["sh", "-c", "gunicorn advocacy.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --access-logfile -"]

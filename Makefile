@@ -6,7 +6,7 @@ PORT ?= 8000
 # Benchmarks truncate and bulk-load their database: never the one in DATABASE_URL.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/advocacy_bench
 
-.PHONY: run test bench lint install install-dev clean
+.PHONY: run test bench lint messages install install-dev clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Advocacy Desk needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -43,6 +43,18 @@ bench: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check .
+
+# PNGs of the main pages for the README, from a fresh desk with the demo (docs/screenshots/).
+screenshots: install-dev
+	$(BIN)/python scripts/screenshots.py $(SCREENSHOT_ARGS)
+
+# Catalogues: collect the marked strings of the apps and templates (as tests/test_translations.py
+# does), keep the translations, then compile. Translate the new entries before committing.
+messages: install-dev
+	$(BIN)/python manage.py makemessages -l it -l nb -l ro --no-location --no-obsolete \
+		--ignore='.venv/*' --ignore='staticfiles/*' --ignore='var/*' --ignore='tests/*' \
+		--ignore='scripts/*' --ignore='docs/*'
+	$(BIN)/python manage.py compilemessages --ignore='.venv/*'
 
 clean:
 	rm -rf $(VENV) var staticfiles

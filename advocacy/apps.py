@@ -1,11 +1,15 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class AdvocacyConfig(AppConfig):
     default = True
     name = "advocacy"
-    verbose_name = "Advocacy programme"
+    verbose_name = _("Advocacy programme")
+
+    def ready(self) -> None:
+        import advocacy.demo  # noqa: F401 (load_demo's maturity story, loaded last)
 
 
 class DeskAdminConfig(admin_apps.AdminConfig):

@@ -52,4 +52,12 @@ def schedule_periodic_tasks(sender: Celery, **kwargs) -> None:
             "task": "nps.tasks.refresh_invitation_tallies",
             "schedule": float(settings.NPS_TALLY_INTERVAL),
         },
+        "refresh-maturity": {
+            "task": "advocacy.tasks.refresh_maturity",
+            "schedule": float(settings.MATURITY_REFRESH_MINUTES * 60),
+        },
+        "warm-kpis": {
+            "task": "advocacy.tasks.warm_kpis",
+            "schedule": float(settings.KPI_WARM_SECONDS),
+        },
     }

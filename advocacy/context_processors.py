@@ -19,7 +19,7 @@ def navigation(request: HttpRequest) -> dict:
         ("feedback", _("Feedback"), reverse("feedback:sources"), None),
         ("nps", _("NPS"), reverse("nps:reports"), "/nps/"),
         ("advocates", _("Advocates"), reverse("nps:advocates"), None),
-        ("dashboard", _("Dashboard"), None, None),
+        ("dashboard", _("Dashboard"), reverse("dashboard") if is_manager(user) else None, None),
     ]
     # The current section: the one whose path is the longest start of this page's path
     # (/nps/advocates/ is Advocates, not NPS).

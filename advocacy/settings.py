@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cases.middleware.StaffLanguageMiddleware",  # after auth: the user's saved language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -192,6 +193,7 @@ LANGUAGES = [
     ("ro", _("Romanian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["advocacy.formats"]  # how each language writes a date
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -335,6 +337,13 @@ NPS_TREND_MONTHS = env_int("NPS_TREND_MONTHS", 12)
 NPS_TREND_MIN_RESPONSES = env_int("NPS_TREND_MIN_RESPONSES", 30)
 NPS_COMMENTS_PER_PAGE = env_int("NPS_COMMENTS_PER_PAGE", 20)
 NPS_TALLY_INTERVAL = env_int("NPS_TALLY_INTERVAL", 300)
+# The maturity dashboard: beat re-evaluates the model and stores this month's snapshot
+# every MATURITY_REFRESH_MINUTES minutes (the page reads the stored evaluation).
+MATURITY_REFRESH_MINUTES = env_int("MATURITY_REFRESH_MINUTES", 10)
+# The KPI dashboard keeps a period's figures in the cache this long (0: no cache); beat
+# computes the preset periods for all customers every KPI_WARM_SECONDS, ahead of managers.
+KPI_CACHE_SECONDS = env_int("KPI_CACHE_SECONDS", 300)
+KPI_WARM_SECONDS = env_int("KPI_WARM_SECONDS", 240)
 
 ORDER_CSV_MAX_BYTES = env_int("ORDER_CSV_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django_ratelimit.decorators import ratelimit
 
-from advocacy import views
+from advocacy import kpi_views, views
 from advocacy.api import api
 
 urlpatterns = [
@@ -22,6 +22,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("dashboard/kpis/", kpi_views.kpis_page, name="dashboard-kpis"),
+    path("dashboard/kpis.csv", kpi_views.kpis_csv, name="dashboard-kpis-csv"),
+    path("dashboard/", include("advocacy.dashboard_urls")),
     path("", include("cases.urls")),
     path("", include("feedback.urls")),
     path("", include("nps.urls")),

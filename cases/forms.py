@@ -12,6 +12,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -500,6 +501,9 @@ def with_count(label: str, count: int, more: bool = False) -> str:
     return _("%(label)s (%(count)s)") % {"label": label, "count": intcomma(count)}
 
 
+QUEUE_DAY_FILTERS = ("opened_from", "opened_to", "resolved_from", "resolved_to")
+
+
 class QueueFilterForm(forms.Form):
     """The queue's filters, read from the query string. A value that is not allowed is
     dropped and that filter's default applies: links get bookmarked and shared, and an
@@ -527,6 +531,14 @@ class QueueFilterForm(forms.Form):
         label=_("Overdue only"), required=False, coerce=lambda value: value == "1",
         empty_value=False, choices=[("", _("Any")), ("1", _("Overdue only"))],
     )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), required=False, choices=[("", _("Any")), *Case.Outcome.choices]
+    )
+    # The days a case was opened or resolved in (the dashboard's KPIs link here with them).
+    opened_from = forms.DateField(label=_("Opened from"), required=False)
+    opened_to = forms.DateField(label=_("Opened until"), required=False)
+    resolved_from = forms.DateField(label=_("Resolved from"), required=False)
+    resolved_to = forms.DateField(label=_("Resolved until"), required=False)
     sort = forms.ChoiceField(  # the default order is the empty value: it stays out of URLs
         label=_("Sort by"), required=False,
         choices=[("" if key == selectors.QueueFilters.sort else key, label)
@@ -555,7 +567,9 @@ class QueueFilterForm(forms.Form):
             kind=data.get("kind", ""), origin=data.get("origin", ""),
             owner=data.get("owner", ""), team=data.get("team"),
             segment=data.get("segment", ""), overdue=data.get("overdue", False),
-            search=data.get("q", ""), sort=data.get("sort") or selectors.QueueFilters.sort,
+            outcome=data.get("outcome", ""), search=data.get("q", ""),
+            **{name: data.get(name) for name in QUEUE_DAY_FILTERS},
+            sort=data.get("sort") or selectors.QueueFilters.sort,
         )
 
     def show_counts(self, counts: selectors.QueueCounts) -> None:
@@ -579,8 +593,16 @@ class QueueFilterForm(forms.Form):
         return QUEUE_SORT_LABELS[sort]
 
     def selects(self) -> list[forms.BoundField]:
-        return [self[name] for name in
-                ("status", "priority", "owner", "kind", "origin", "team", "segment", "sort")]
+        return [self[name] for name in ("status", "priority", "owner", "kind", "origin",
+                                        "outcome", "team", "segment", "sort")]
+
+    def chosen_days(self) -> list[tuple[str, str, str]]:
+        """The opened and resolved days chosen, as (name, value, label: value), for the
+        hidden inputs that keep them and the line that says so."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return [(name, data[name].isoformat(),
+                 f"{self.fields[name].label}: {date_format(data[name])}")
+                for name in QUEUE_DAY_FILTERS if data.get(name)]
 
 
 class QueueBulkForm(forms.Form):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cases import views
+from cases.views import organisation
 
 app_name = "cases"
 urlpatterns = [
@@ -36,6 +37,27 @@ urlpatterns = [
     path("orders/import/", views.order_import_new_page, name="order-import-new"),
     path("orders/imports/<int:pk>/", views.order_import_page, name="order-import"),
     path("organisation/", views.organisation_page, name="organisation"),
+    path("organisation/departments/new/", organisation.department_new_page,
+         name="organisation-department-new"),
+    path("organisation/departments/<int:pk>/", organisation.department_edit_page,
+         name="organisation-department-edit"),
+    path("organisation/departments/<int:pk>/delete/", organisation.department_delete,
+         name="organisation-department-delete"),
+    path("organisation/teams/new/", organisation.team_new_page, name="organisation-team-new"),
+    path("organisation/teams/<int:pk>/", organisation.team_page, name="organisation-team"),
+    path("organisation/teams/<int:pk>/edit/", organisation.team_edit_page,
+         name="organisation-team-edit"),
+    path("organisation/teams/<int:pk>/delete/", organisation.team_delete,
+         name="organisation-team-delete"),
+    path("organisation/memberships/<int:pk>/role/", organisation.member_role,
+         name="organisation-member-role"),
+    path("organisation/memberships/<int:pk>/remove/", organisation.member_remove,
+         name="organisation-member-remove"),
+    path("organisation/staff/", organisation.staff_page, name="organisation-staff"),
+    path("organisation/staff/new/", organisation.staff_new_page, name="organisation-staff-new"),
+    path("organisation/staff/<int:pk>/", organisation.staff_edit_page,
+         name="organisation-staff-edit"),
     path("settings/api-keys/", views.api_keys_page, name="api-keys"),
+    path("settings/language/", views.language_choose, name="language"),
     path("settings/api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),
 ]

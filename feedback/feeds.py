@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from feedback import services
 from feedback.formats import Record, RowError, register_format
@@ -28,7 +29,7 @@ from feedback.models import ImportBatch, Source
 TAGS = re.compile(r"<[^>]+>")
 
 
-@register_format("rss", _("RSS or Atom feed"), (".xml", ".rss", ".atom"))
+@register_format("rss", gettext_lazy("RSS or Atom feed"), (".xml", ".rss", ".atom"))
 def parse_rss(stream: IO[bytes], **options: Any) -> Iterator[Record | RowError]:
     """Each entry of an RSS or Atom feed (feedparser): its id (or link), title, text
     without markup, author and publication time. Feeds are small: read whole."""

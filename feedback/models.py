@@ -280,6 +280,11 @@ class FeedbackItem(models.Model):
             # arrived since its last run (without it, every run reads the whole table).
             models.Index(fields=["received_at"], condition=Q(customer__isnull=False),
                          name="feedback_item_received_idx"),
+            # The dashboard's feedback KPIs for one segment: the items of its customers in a
+            # period, with their sentiment, from the index alone (``feedback.kpis``).
+            models.Index(fields=["customer", "posted_at"], include=["sentiment"],
+                         condition=Q(customer__isnull=False),
+                         name="feedback_item_kpi_idx"),
         ]
         verbose_name = _("feedback item")
         verbose_name_plural = _("feedback items")

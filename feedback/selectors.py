@@ -80,9 +80,11 @@ def customer_feedback(*, customer) -> dict:
     }
 
 
-def ranked_needs() -> QuerySet:
-    return (Need.objects.select_related("theme", "theme__parent", "department")
-            .order_by("-score", "pk"))
+def ranked_needs(*, department=None) -> QuerySet:
+    """The needs by score; only those one department owns when ``department`` is given."""
+    needs = (Need.objects.select_related("theme", "theme__parent", "department")
+             .order_by("-score", "pk"))
+    return needs if department is None else needs.filter(department=department)
 
 
 def need_evidence(*, need, source: str = "", language: str = "",

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from cases.auth import is_manager, manager_required, staff_required
+from cases.models import Department
 from cases.views.partials import wants_fragment
 from feedback import selectors, services
 from feedback.forms import (
@@ -131,14 +132,18 @@ def batch_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @staff_required
 def needs_page(request: HttpRequest) -> HttpResponse:
-    needs = list(selectors.ranked_needs())
+    department_id = request.GET.get("department", "")
+    department = (Department.objects.filter(pk=department_id).first()
+                  if department_id.isdigit() else None)
+    needs = list(selectors.ranked_needs(department=department))
     forms = [NeedForm(instance=need, prefix=f"need-{need.pk}") for need in needs
              ] if is_manager(request.user) else [None] * len(needs)
     if forms and forms[0]:  # the departments read once, not once a row
         departments = list(iter(forms[0].fields["department"].choices))  # iter: no COUNT
         for form in forms:
             form.fields["department"].choices = departments
-    return render(request, "feedback/needs.html", {"rows": list(zip(needs, forms, strict=True))})
+    return render(request, "feedback/needs.html", {"rows": list(zip(needs, forms, strict=True)),
+                                                   "department": department})
 
 
 @require_http_methods(["GET", "POST"])

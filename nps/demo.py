@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
-from cases.demo import register_demo_loader
+from cases.demo import register_demo_loader, team_formed_at
 from cases.models import Customer, Order
 from nps import tokens
 from nps.models import Category, Invitation, Response, Survey, category_of
@@ -477,6 +477,14 @@ ADVOCATE_CARE = {
                   ("mutual_respect", 60, "Replaced the faulty part the same day.")],
 }
 POOL_ADVOCATES = 3  # pool promoters confirmed too, besides one whose score has since dropped
+# What the team did for the first pool advocates since it formed: with it, most brand
+# advocates got a care action in the last 90 days (a level-3 criterion the demo meets).
+POOL_CARE = [
+    [("appreciation", 18, "Sent a thank-you hamper after their third 10.")],
+    [("recognition", 35, "Quoted them, with their permission, on our trade-fair stand."),
+     ("active_listening", 70, "Invited them to test the new ordering app.")],
+    [("mutual_respect", 50, "Kept our word on the delivery slot they asked for, every week.")],
+]
 
 
 @register_demo_loader("nps-advocates")
@@ -515,14 +523,31 @@ def load_advocates_demo(now: dt.datetime) -> str:
     for profile in [*dropped, *steady[:POOL_ADVOCATES]]:
         chosen[profile.customer.external_ref] = profile
     actions = 0
+    planned = dict(ADVOCATE_CARE)
+    for profile, actions_done in zip(steady, POOL_CARE, strict=False):
+        planned[profile.customer.external_ref] = actions_done
     for ref, profile in chosen.items():
         care.confirm_advocate(profile=profile, actor=manager,
                               note="Recommends us to other businesses in their trade.")
-        for practice, days, what in ADVOCATE_CARE.get(ref, []):
+        for practice, days, what in planned.get(ref, []):
             care.add_care_action(advocate=profile, practice=practice, description=what,
                                  actor=advocate,
                                  done_on=timezone.localdate(now) - dt.timedelta(days=days))
             actions += 1
+    # Confirmed as the team got to know them: after their first 9 or 10 and before their
+    # first care action, never after today.
+    formed = team_formed_at(now)
+    for number, profile in enumerate(chosen.values()):
+        first_care = min((timezone.localdate(now) - dt.timedelta(days=days)
+                          for _practice, days, _what in planned.get(
+                              profile.customer.external_ref, [])), default=None)
+        confirmed = max(profile.since + dt.timedelta(days=3), formed + dt.timedelta(
+            days=4 + 6 * number))
+        if first_care is not None:
+            confirmed = min(confirmed, timezone.make_aware(dt.datetime.combine(
+                first_care - dt.timedelta(days=2), dt.time(10))))
+        AdvocateProfile.objects.filter(pk=profile.pk).update(
+            confirmed_at=min(confirmed, now - dt.timedelta(hours=2)))
     if len(steady) > POOL_ADVOCATES:
         care.decline_advocate(profile=steady[POOL_ADVOCATES], actor=manager,
                               note="A reseller: they recommend our products to sell them.")

@@ -3,11 +3,22 @@
 import os
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from advocacy.celery import app as celery_app
 from tests.cases.factories import UserFactory
 from tests.mail import MailSink, smtp_serving
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """Each test starts in the default language: a request in Italian, or a test that
+    switched language, does not leave it on for the next test in this thread."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,7 @@ from cases.models.risk import (
     RuleRun,
     TeamAlert,
 )
+from cases.models.staff import StaffPreference
 
 __all__ = [
     "ADVOCATES",
@@ -60,6 +61,7 @@ __all__ = [
     "RuleRun",
     "ShipmentEvent",
     "SlaTarget",
+    "StaffPreference",
     "Team",
     "TeamAlert",
     "TeamMembership",

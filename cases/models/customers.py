@@ -11,6 +11,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Customer(models.Model):
@@ -200,7 +201,7 @@ class ShipmentEvent(models.Model):
         EXCEPTION = "exception", _("Exception")
         FAILED_ATTEMPT = "failed_attempt", _("Failed delivery attempt")
         DAMAGED = "damaged", _("Damaged")
-        LOST = "lost", _("Lost")
+        LOST = "lost", pgettext_lazy("shipment event: the parcel", "Lost")
         RETURNED_TO_SENDER = "returned_to_sender", _("Returned to sender")
 
     order = models.ForeignKey(

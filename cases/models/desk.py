@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.models.customers import Customer, Order
 from cases.models.organisation import Team
@@ -50,7 +51,7 @@ class Case(models.Model):
         MANUAL = "manual", _("Manual")
 
     class Status(models.TextChoices):
-        NEW = "new", _("New")
+        NEW = "new", pgettext_lazy("case status", "New")
         IN_PROGRESS = "in_progress", _("In progress")
         AWAITING_DECISION = "awaiting_decision", _("Awaiting decision")
         AWAITING_CUSTOMER = "awaiting_customer", _("Awaiting customer")
@@ -60,7 +61,7 @@ class Case(models.Model):
     class Outcome(models.TextChoices):
         RETAINED = "retained", _("Retained")
         AT_RISK = "at_risk", _("At risk")
-        LOST = "lost", _("Lost")
+        LOST = "lost", pgettext_lazy("case outcome: the customer", "Lost")
 
     OPEN_STATUSES = (
         Status.NEW, Status.IN_PROGRESS, Status.AWAITING_DECISION, Status.AWAITING_CUSTOMER,
@@ -439,7 +440,7 @@ class OutboundEmail(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Queued")
         SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
+        SENT = "sent", pgettext_lazy("email status", "Sent")
         FAILED = "failed", _("Not sent")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="emails")

@@ -315,7 +315,7 @@ def _when(value: object) -> str:
         return str(value)
     if timezone.is_naive(moment):  # SQLite's JSON keeps UTC times without an offset
         moment = moment.replace(tzinfo=dt.UTC)
-    return date_format(timezone.localtime(moment), "j M Y, H:i")
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _orders(refs: object) -> str:

@@ -67,6 +67,12 @@ class QueueFilters:
     team: int | None = None
     segment: str = ""
     overdue: bool = False
+    outcome: str = ""  # "" any, or one Case.Outcome value
+    # Days (local time, both included) the case was opened or resolved in; None: any.
+    opened_from: dt.date | None = None
+    opened_to: dt.date | None = None
+    resolved_from: dt.date | None = None
+    resolved_to: dt.date | None = None
     search: str = ""
     sort: str = DEFAULT_SORT
     # The cases ``search`` finds under the narrowing filters (kind, origin, team, segment),
@@ -207,7 +213,8 @@ def _other_matches(search: str) -> list[QuerySet]:
 
 
 def _narrowing(cases: QuerySet[Case], filters: QueueFilters) -> QuerySet[Case]:
-    """The filters that have no counts of their own."""
+    """The filters that have no counts of their own (outcome and the opened and resolved
+    days among them: the dashboard's KPIs link to the cases behind each figure)."""
     if filters.kind:
         cases = cases.filter(kind=filters.kind)
     if filters.origin:
@@ -216,7 +223,19 @@ def _narrowing(cases: QuerySet[Case], filters: QueueFilters) -> QuerySet[Case]:
         cases = cases.filter(team_id=filters.team)
     if filters.segment:
         cases = cases.filter(customer__segment=filters.segment)
+    if filters.outcome:
+        cases = cases.filter(outcome=filters.outcome)
+    for name, first, last in (("opened_at", filters.opened_from, filters.opened_to),
+                              ("resolved_at", filters.resolved_from, filters.resolved_to)):
+        if first:
+            cases = cases.filter(**{f"{name}__gte": _midnight(first)})
+        if last:
+            cases = cases.filter(**{f"{name}__lt": _midnight(last + dt.timedelta(days=1))})
     return cases
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _narrowed(filters: QueueFilters) -> QuerySet[Case]:

@@ -71,7 +71,11 @@ from cases.services.risk import (
     update_rule,
 )
 from cases.services.settings import update_desk_settings
-from cases.services.staff import GROUP_PERMISSIONS, sync_staff_groups
+from cases.services.staff import (
+    GROUP_PERMISSIONS,
+    set_staff_language,
+    sync_staff_groups,
+)
 
 __all__ = [
     "API_SCOPES",
@@ -126,6 +130,7 @@ __all__ = [
     "run_rule",
     "send_customer_email",
     "send_team_alert",
+    "set_staff_language",
     "start_backtest",
     "start_order_import",
     "sweep_pending_work",

@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from cases import tasks
@@ -134,7 +135,8 @@ def plan_replay(*, start: dt.datetime, end: dt.datetime, step: dt.timedelta,
             "From %(start)s to %(end)s in steps of %(step)s is %(count)s steps; at most "
             "%(max)s are allowed: make the step longer or the period shorter."
         ) % {"start": start.isoformat(), "end": end.isoformat(), "step": step,
-             "count": f"{step_count(start, end, step):,}", "max": f"{MAX_STEPS:,}"}
+             "count": number_format(step_count(start, end, step), force_grouping=True),
+             "max": number_format(MAX_STEPS, force_grouping=True)}
     if errors:
         raise ValidationError(errors)
     try:

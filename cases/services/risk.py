@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases import tasks
 from cases.models import (
@@ -653,6 +654,10 @@ def send_team_alert(*, alert_id: int) -> TeamAlert | None:
     return alert
 
 
+# Stored in English, shown in the reader's language (the Rules page translates it).
+STOPPED = gettext_noop("The worker stopped before the run finished; nothing it did was kept.")
+
+
 @register_pending_work("risk runs")
 def fail_stale_runs() -> int:
     """Runs whose worker died mid-way (their transaction rolled back): marked failed, so the
@@ -660,5 +665,5 @@ def fail_stale_runs() -> int:
     return RuleRun.objects.filter(
         status=RuleRun.Status.RUNNING, started_at__lt=timezone.now() - STALE_RUN_AFTER,
     ).update(status=RuleRun.Status.FAILED, finished_at=timezone.now(),
-             error="The worker stopped before the run finished; nothing it did was kept.")
+             error=STOPPED)
 

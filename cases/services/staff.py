@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db.models import Q
 
 from cases.models import (
     ADVOCATES,
     MANAGERS,
+    StaffPreference,
 )
 
 GROUP_PERMISSIONS: dict[str, list[str]] = {
@@ -78,3 +79,15 @@ def sync_staff_groups() -> None:
             app_label, codename = name.split(".")
             query |= Q(content_type__app_label=app_label, codename=codename)
         group.permissions.set(Permission.objects.filter(query))
+
+
+
+def set_staff_language(*, user: AbstractBaseUser, language: str) -> StaffPreference:
+    """Keep the language a member of staff chose with them, so every device they sign in
+    on shows the desk in it (the language cookie only remembers one browser)."""
+    preference = StaffPreference(user=user, language=language)
+    preference.full_clean(exclude=["user"], validate_unique=False)
+    preference, _created = StaffPreference.objects.update_or_create(
+        user=user, defaults={"language": language},
+    )
+    return preference

@@ -1,6 +1,7 @@
 """Template filters of the desk."""
 
 from django import template
+from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -27,3 +28,16 @@ def milliseconds(value: float | None) -> str:
         return _("%(s)s s") % {"s": number_format(seconds, 1)}
     minutes, seconds = divmod(round(seconds), 60)
     return _("%(min)s min %(s)s s") % {"min": minutes, "s": seconds}
+
+
+# Each language named in itself, so anyone can find theirs whatever the page's language.
+LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "nb": "Norsk bokmål", "ro": "Română"}
+
+
+@register.simple_tag
+def desk_languages() -> list[dict[str, str]]:
+    """The languages the desk ships, for the language menu."""
+    return [
+        {"code": code, "name": LANGUAGE_NAMES.get(code, str(name))}
+        for code, name in settings.LANGUAGES
+    ]

@@ -34,6 +34,7 @@ from cases.views.rules import (
     rule_save,
     rules_page,
 )
+from cases.views.staff import language_choose
 
 __all__ = [
     "api_key_revoke",
@@ -55,6 +56,7 @@ __all__ = [
     "customer_page",
     "decision_brief_page",
     "desk_settings_page",
+    "language_choose",
     "order_import_new_page",
     "order_import_page",
     "organisation_page",

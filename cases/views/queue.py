@@ -50,7 +50,7 @@ def _when(moment, *, relative: bool, now) -> dict:
     return {
         "iso": local.isoformat(),
         "title": date_format(local, "DATETIME_FORMAT"),
-        "text": relative_time(moment, now) if relative else date_format(local, "j M Y"),
+        "text": relative_time(moment, now) if relative else date_format(local, "DATE_FORMAT"),
     }
 
 

@@ -32,7 +32,7 @@ class ReportFilterForm(forms.Form):
     value_tier = forms.ChoiceField(label=_("Value tier"), required=False)
     by = forms.ChoiceField(label=_("Break down by"), required=False,
                            choices=[("", ""), *BREAKDOWN_CHOICES])
-    category = forms.ChoiceField(label=_("Comments of"), required=False,
+    category = forms.ChoiceField(label=_("Comments from"), required=False,
                                  choices=[("", _("Everyone")), *Category.choices])
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 

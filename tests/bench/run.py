@@ -40,6 +40,8 @@ def measurements() -> list[Measurement]:
         measure_cases,
         measure_desk,
         measure_feedback,
+        measure_kpis,
+        measure_maturity,
         measure_nps,
         measure_nps_send,
         measure_risk,
@@ -57,6 +59,8 @@ def measurements() -> list[Measurement]:
         measure_feedback.feedback_pages,
         measure_nps.nps_reports,
         measure_nps_send.nps_send,
+        measure_maturity.maturity_dashboard,
+        measure_kpis.kpis,
     ]
 
 

@@ -66,7 +66,7 @@ def test_the_demo_brings_feedback_and_ranked_needs(db):
 
     call_command("load_demo")
 
-    assert Source.objects.filter(selected=True).count() == 2
+    assert Source.objects.filter(selected=True).count() == 3
     assert FeedbackItem.objects.filter(customer__isnull=False).exists()
     assert FeedbackItem.objects.values("language").distinct().count() == 4
     top = Need.objects.order_by("-score").first()

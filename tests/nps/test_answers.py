@@ -527,7 +527,7 @@ def test_an_italian_customer_is_thanked_and_corrected_in_italian(client):
 
 @pytest.mark.parametrize(("language", "words"), [
     ("nb", ["Send svaret mitt", "0 = svært lite sannsynlig"]),
-    ("ro", ["Trimite răspunsul meu", "0 = deloc probabil"]),
+    ("ro", ["Trimiteți răspunsul", "0 = deloc probabil"]),
 ])
 def test_a_language_without_the_surveys_wording_keeps_our_words_and_the_english_question(
         client, language, words):

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import services
-from cases.demo import DEMO_LOADERS
+from cases.demo import DEMO_LOADERS, DEMO_SUMMARIES, team_formed_at
 from cases.models import (
     ADVOCATES,
     MANAGERS,
@@ -27,10 +27,38 @@ from cases.models import (
 )
 from cases.schemas import OrderIn, ShipmentEventIn
 
+DEPARTMENTS = [
+    ("Customer Care", "Service and advocacy: the customer's side inside the company."),
+    ("Logistics", "Warehouses, carriers and deliveries."),
+    ("Sales", "Key accounts and the webshop."),
+    ("Product", "The range, suppliers and quality."),
+    ("Marketing", "Reviews, social media and the newsletter."),
+]
+TEAMS = [
+    # name, kind, department, reply-to address
+    ("Customer Advocacy", Team.Kind.ADVOCACY, "Customer Care", "advocacy@desk.example"),
+    ("Delivery Operations", Team.Kind.OTHER, "Logistics", "deliveries@desk.example"),
+    ("Key Accounts", Team.Kind.OTHER, "Sales", "accounts@desk.example"),
+    ("Product Quality", Team.Kind.OTHER, "Product", "quality@desk.example"),
+]
+LEAD, MEMBER = TeamMembership.Role.LEAD, TeamMembership.Role.MEMBER
 DEMO_USERS = [
-    # username, password, first name, last name, group
-    ("advocate", "advocate-demo", "Ada", "Rossi", ADVOCATES),
-    ("manager", "manager-demo", "Magnus", "Berg", MANAGERS),
+    # username, password (None: cannot log in), first name, last name, group, team, role,
+    # when they joined the team (from now and the day the advocacy team was formed)
+    ("advocate", "advocate-demo", "Ada", "Rossi", ADVOCATES, "Customer Advocacy", MEMBER,
+     lambda now, formed: now - timedelta(days=330)),
+    ("manager", "manager-demo", "Magnus", "Berg", MANAGERS, "Customer Advocacy", LEAD,
+     lambda now, formed: formed),
+    ("sofia", None, "Sofia", "Marino", ADVOCATES, "Customer Advocacy", MEMBER,
+     lambda now, formed: formed + timedelta(days=21)),
+    ("lars", None, "Lars", "Strand", MANAGERS, "Delivery Operations", LEAD,
+     lambda now, formed: now - timedelta(days=400)),
+    ("ioana", None, "Ioana", "Stan", ADVOCATES, "Delivery Operations", MEMBER,
+     lambda now, formed: now - timedelta(days=200)),
+    ("chiara", None, "Chiara", "Greco", MANAGERS, "Key Accounts", LEAD,
+     lambda now, formed: now - timedelta(days=500)),
+    ("henrik", None, "Henrik", "Moen", ADVOCATES, "Product Quality", LEAD,
+     lambda now, formed: now - timedelta(days=260)),
 ]
 
 CUSTOMERS = [
@@ -167,6 +195,7 @@ class Command(BaseCommand):
             users_created = self.load_staff()
             if Customer.objects.filter(external_ref__startswith="DEMO-").exists():
                 self.stdout.write("Demo data is already loaded; nothing added.")
+                self.write_summaries()
                 return
             now = timezone.now().replace(minute=0, second=0, microsecond=0)
             result = self.load_orders(now)
@@ -184,6 +213,11 @@ class Command(BaseCommand):
             "have not arrived: watch the queue, proactive cases open for them, before any "
             "customer calls."
         )
+        self.write_summaries()
+
+    def write_summaries(self) -> None:
+        for summary in DEMO_SUMMARIES.values():
+            self.stdout.write(summary())
 
     def load_cases(self, now: datetime) -> int:
         """A living desk: a case in every status, with impacts, remedies and timelines."""
@@ -399,22 +433,26 @@ class Command(BaseCommand):
         return len(orders)
 
     def load_staff(self) -> int:
+        """Departments, their teams and named staff. Ada has helped customers on her own for
+        a year; the customer-advocacy team formed around her three months ago
+        (``team_formed_at``); Logistics, Sales and Product have teams of their own, and no
+        team coordinates advocacy across the company yet: the step to maturity level 3."""
         created_count = 0
         User = get_user_model()
-        care, _ = Department.objects.get_or_create(
-            name="Customer Care", defaults={"description": "Service and advocacy."}
-        )
-        for name in ("Logistics", "Sales", "Product"):
-            Department.objects.get_or_create(name=name)
-        team, _ = Team.objects.get_or_create(
-            name="Customer Advocacy",
-            defaults={
-                "kind": Team.Kind.ADVOCACY,
-                "department": care,
-                "email": "advocacy@desk.example",
-            },
-        )
-        for username, password, first, last, group in DEMO_USERS:
+        now = timezone.now()
+        formed = team_formed_at(now)
+        departments = {}
+        for name, description in DEPARTMENTS:
+            departments[name], _ = Department.objects.get_or_create(
+                name=name, defaults={"description": description}
+            )
+        teams = {}
+        for name, kind, department, email in TEAMS:
+            teams[name], _ = Team.objects.get_or_create(
+                name=name,
+                defaults={"kind": kind, "department": departments[department], "email": email},
+            )
+        for username, password, first, last, group, team, role, joined in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
@@ -425,18 +463,17 @@ class Command(BaseCommand):
                 },
             )
             if created:
-                user.set_password(password)
+                if password:
+                    user.set_password(password)
+                else:
+                    user.set_unusable_password()
                 user.save()
                 created_count += 1
             user.groups.add(Group.objects.get(name=group))
             TeamMembership.objects.get_or_create(
-                team=team,
+                team=teams[team],
                 user=user,
-                defaults={
-                    "role": TeamMembership.Role.LEAD
-                    if group == MANAGERS
-                    else TeamMembership.Role.MEMBER
-                },
+                defaults={"role": role, "joined_at": joined(now, formed)},
             )
         return created_count
 
