@@ -1,12 +1,13 @@
 """A manager opens the maturity dashboard, reads the level and what the next level needs,
-and follows a step to its evidence."""
+follows a step to its evidence, then switches the desk to Italian and reads the dashboard
+in Italian."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from advocacy.models import MaturitySettings
@@ -63,3 +64,24 @@ def test_a_manager_follows_what_the_next_level_needs_to_the_evidence(
 
     page.wait_for_url(f"{live_server.url}/feedback/needs/")
     expect(page.get_by_role("heading", name="Customer needs", level=1)).to_be_visible()
+
+    page.go_back()
+    menu = page.get_by_test_id("language-menu")
+    menu.locator("summary").click()
+    menu.get_by_role("button", name="Italiano").click()
+
+    with translation.override("it"):
+        heading = translation.gettext("Advocacy maturity")
+        evidence = translation.gettext("The evidence, level by level")
+        english_step = "Review the ranked customer needs"
+        italian_step = translation.gettext(
+            "Review the ranked customer needs: %(value)s reviewed in the last 90 days; "
+            "level %(level)s needs %(threshold)s."
+        ).split(":")[0]
+    assert heading != "Advocacy maturity" and italian_step != english_step
+    expect(page.locator("html")).to_have_attribute("lang", "it")
+    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name=evidence)).to_be_visible()
+    expect(page.get_by_role("link", name=italian_step)).to_be_visible()
+    expect(page.get_by_text(english_step)).to_have_count(0)
+    screenshot(page, "dashboard-italian")
