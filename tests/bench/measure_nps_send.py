@@ -107,12 +107,27 @@ def wait_until_sent(survey: Survey, workers: list, started: float) -> float:
 
 
 def nps_send(options: Options) -> list[Row]:
+
+
+    audience = campaign_customers()
+    survey = fresh_campaign()
+    # The campaign alone: the generator's after-delivery surveys rest meanwhile, or the
+    # first run would also measure their catch-up over a million orders (1.2M invitations
+    # made, 33k more emails sent before the campaign's).
+    resting = list(Survey.objects.filter(active=True).exclude(pk=survey.pk)
+                   .values_list("pk", flat=True))
+    Survey.objects.filter(pk__in=resting).update(active=False)
+    try:
+        return send_campaign(survey, audience)
+    finally:
+        Survey.objects.filter(pk__in=resting).update(active=True)
+
+
+def send_campaign(survey: Survey, audience: int) -> list[Row]:
     from contextlib import ExitStack
 
     from tests.celery_worker import filesystem_broker, running_worker
 
-    audience = campaign_customers()
-    survey = fresh_campaign()
     create_ms, created = timed(invitations.create_invitations)
     if created.get(SLUG) != INVITATIONS or audience != INVITATIONS:
         raise BenchError(f"the campaign made {created.get(SLUG)} invitations, not {INVITATIONS}")
