@@ -3,7 +3,7 @@ equal length, where comparing makes sense), for all customers or one segment, ea
 list behind it, and the charts' coordinates.
 
 Everything is read through the apps' selectors (``cases.selectors.kpis``,
-``feedback.kpis``, ``nps.selectors.reports`` and ``nps.selectors.kpis``), each answering
+``feedback.kpis``, ``nps.selectors.reports`` and ``nps.selectors.advocates``), each answering
 both periods in one or two aggregate queries, so the page costs the same number of queries
 at ten cases or a hundred thousand:
 
@@ -38,7 +38,7 @@ from cases.models import Case
 from cases.selectors import kpis as desk
 from feedback import kpis as feedback
 from feedback.models import Need
-from nps.selectors import kpis as nps_kpis
+from nps.selectors import advocates as nps_advocates
 from nps.selectors import reports as nps
 
 PRESETS = {
@@ -711,7 +711,7 @@ def kpi_figures(*, period: Period, segment: str = "", now: dt.datetime | None = 
             start=period.start, end=period.end, previous_start=previous.start, segment=segment
         ),
         needs=feedback.need_kpis(),
-        advocates=nps_kpis.advocate_kpis(segment=segment, today=timezone.localdate(now)),
+        advocates=nps_advocates.care_gap_counts(segment=segment, today=timezone.localdate(now)),
         computed_at=now,
     )
 

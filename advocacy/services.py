@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from advocacy.maturity import Evaluation, evaluate_maturity
 from advocacy.models import MaturitySettings, MaturitySnapshot
+from cases.dates import day_start
 
 
 def month_of(moment: dt.datetime) -> dt.date:
@@ -21,7 +22,7 @@ def month_of(moment: dt.datetime) -> dt.date:
 def month_end(month: dt.date) -> dt.datetime:
     """The first instant after ``month`` (the desk's time zone): its evidence's end."""
     following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return timezone.make_aware(dt.datetime.combine(following, dt.time.min))
+    return day_start(following)
 
 
 def snapshot_maturity(*, as_of: dt.datetime | None = None) -> MaturitySnapshot:
@@ -56,9 +57,7 @@ def backfill_maturity(*, months: int, as_of: dt.datetime | None = None) -> list[
     month = month_of(as_of - dt.timedelta(microseconds=1))
     past = []
     for _ in range(months):
-        month = month_of(
-            timezone.make_aware(dt.datetime.combine(month, dt.time.min)) - dt.timedelta(days=1)
-        )
+        month = (month - dt.timedelta(days=1)).replace(day=1)  # the month before
         past.append(month)
     snapshots = [snapshot_maturity(as_of=month_end(month)) for month in reversed(past)]
     return [*snapshots, snapshot_maturity(as_of=as_of)]

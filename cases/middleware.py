@@ -21,6 +21,10 @@ SESSION_KEY = "staff_language"
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 
+def saved_language(user: AbstractBaseUser) -> str | None:
+    return StaffPreference.objects.filter(user=user).values_list("language", flat=True).first()
+
+
 def remember_staff_language(
     sender: type, request: HttpRequest | None, user: AbstractBaseUser, **kwargs
 ) -> None:
@@ -28,7 +32,7 @@ def remember_staff_language(
     who never chose one keeps what they picked on the sign-in page, which is saved."""
     if request is None or not hasattr(request, "session"):
         return
-    language = StaffPreference.objects.filter(user=user).values_list("language", flat=True).first()
+    language = saved_language(user)
     if language is None:
         picked = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         if picked in LANGUAGES:
@@ -70,9 +74,6 @@ class StaffLanguageMiddleware:
         if user is None or not user.is_authenticated:
             return None
         if SESSION_KEY not in request.session:  # a session from before the choice existed
-            request.session[SESSION_KEY] = (
-                StaffPreference.objects.filter(user=user).values_list("language", flat=True).first()
-                or ""
-            )
+            request.session[SESSION_KEY] = saved_language(user) or ""
         language = request.session[SESSION_KEY]
         return language if language in LANGUAGES else None

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from cases.dates import day_start
 from feedback.models import AnalysisDay, FeedbackItem, Need
 from feedback.selectors import ranked_needs
 
@@ -43,10 +43,6 @@ class FeedbackKpis:
     by_customer: bool  # narrowed to customers: only items matched to a customer count
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
-
-
 def feedback_kpis(
     *,
     start: dt.date,
@@ -57,8 +53,8 @@ def feedback_kpis(
 ) -> FeedbackKpis:
     """Items posted from ``start`` to ``end`` (days included, the desk's time zone) and from
     ``previous_start`` to the day before ``start``, with their sentiment. One query."""
-    this = (_midnight(start), _midnight(end + dt.timedelta(days=1)))
-    before = (_midnight(previous_start), this[0])
+    this = (day_start(start), day_start(end + dt.timedelta(days=1)))
+    before = (day_start(previous_start), this[0])
     if segment or value_tier:
         narrowing = {
             f"customer__{name}": value

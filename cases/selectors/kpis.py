@@ -31,6 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
+from cases.dates import day_start
 from cases.models import Case, Impact, Remedy
 from cases.selectors.risk import Median
 
@@ -60,14 +61,12 @@ class Window:
 
     @property
     def start_at(self) -> dt.datetime:
-        return timezone.make_aware(dt.datetime.combine(self.start, dt.time.min))
+        return day_start(self.start)
 
     @property
     def end_at(self) -> dt.datetime:
         """The first instant after the period."""
-        return timezone.make_aware(
-            dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min)
-        )
+        return day_start(self.end + dt.timedelta(days=1))
 
     def holds(self, name: str) -> Q:
         return Q(**{f"{name}__gte": self.start_at, f"{name}__lt": self.end_at})

@@ -19,6 +19,7 @@ from django.db.models import Case as SqlCase
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.dates import day_start
 from cases.models import Case, CaseEvent, Customer, Priority, Team
 from cases.services.bulk import in_ids
 
@@ -228,14 +229,10 @@ def _narrowing(cases: QuerySet[Case], filters: QueueFilters) -> QuerySet[Case]:
     for name, first, last in (("opened_at", filters.opened_from, filters.opened_to),
                               ("resolved_at", filters.resolved_from, filters.resolved_to)):
         if first:
-            cases = cases.filter(**{f"{name}__gte": _midnight(first)})
+            cases = cases.filter(**{f"{name}__gte": day_start(first)})
         if last:
-            cases = cases.filter(**{f"{name}__lt": _midnight(last + dt.timedelta(days=1))})
+            cases = cases.filter(**{f"{name}__lt": day_start(last + dt.timedelta(days=1))})
     return cases
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _narrowed(filters: QueueFilters) -> QuerySet[Case]:

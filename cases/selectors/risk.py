@@ -33,6 +33,7 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.dates import day_start
 from cases.models import Case, RiskBacktest, RiskRule, RuleRun
 from cases.risk import RULES, Rule
 
@@ -182,8 +183,7 @@ def proactivity(*, since: dt.date, until: dt.date) -> Proactivity:
     medians taken in Python, which is fine for the few thousand cases a period holds on a
     laptop database. No case caught: no second query.
     """
-    start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
-    end = timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min))
+    start, end = day_start(since), day_start(until + dt.timedelta(days=1))
     cases = Case.objects.filter(opened_at__gte=start, opened_at__lt=end,
                                 first_customer_contact_at__isnull=False).order_by()
     caught = Q(opened_at__lt=F("first_customer_contact_at")) & ~Q(opened_by_rule="")

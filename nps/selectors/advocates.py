@@ -108,11 +108,18 @@ def advocate_candidates() -> QuerySet[AdvocateProfile]:
         status=AdvocateProfile.Status.CANDIDATE)).order_by("since", "pk")
 
 
-def care_gap_counts(*, today: dt.date | None = None) -> dict[str, int]:
+def care_gap_counts(*, today: dt.date | None = None, segment: str = "",
+                    value_tier: str = "") -> dict[str, int]:
     """How many advocates each gap concerns, and how many advocates and candidates there
-    are: one query."""
+    are, among all customers or one segment / value tier (the dashboard's KPIs): one
+    query."""
     gaps = gap_filters(today=today)
-    profiles = _annotated(AdvocateProfile.objects.all())
+    audience = AdvocateProfile.objects.all()
+    if segment:
+        audience = audience.filter(customer__segment=segment)
+    if value_tier:
+        audience = audience.filter(customer__value_tier=value_tier)
+    profiles = _annotated(audience)
     confirmed = Q(status=AdvocateProfile.Status.CONFIRMED)
     return profiles.aggregate(
         advocates=Count("pk", filter=confirmed),

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases.dates import day_start
 from cases.models import Customer
 from nps.models import LANGUAGES, Category, InvitationTally, Response, Survey
 from nps.services.reports import month_start, next_month
@@ -141,14 +142,12 @@ class ReportFilters:
 
     @property
     def start_at(self) -> dt.datetime | None:
-        return None if self.start is None else timezone.make_aware(
-            dt.datetime.combine(self.start, dt.time.min))
+        return None if self.start is None else day_start(self.start)
 
     @property
     def end_at(self) -> dt.datetime | None:
         """The first instant after the period."""
-        return None if self.end is None else timezone.make_aware(
-            dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
+        return None if self.end is None else day_start(self.end + dt.timedelta(days=1))
 
     def audience(self) -> dict[str, object]:
         """The narrowing that answers and invitation tallies share, as field lookups."""
