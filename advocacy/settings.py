@@ -162,6 +162,14 @@ else:
         }
     }
 
+# Sessions are read on every staff request: from Redis when there is one (written through to
+# the database, so a Redis restart logs nobody out), else from the database.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
+
 # Rate limits (login now; public NPS pages later) count in Redis when there is one. Without
 # it, the laptop default has one web process, so its local memory is the shared counter.
 CACHES["ratelimit"] = (

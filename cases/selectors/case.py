@@ -14,11 +14,12 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum, Window
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from cases.display import Moment, choice_label, local_format, moment
 from cases.models import (
     ADVOCATES,
     MANAGERS,
@@ -201,7 +202,7 @@ def customer_relationship(
     *, customer: Customer, exclude: Case | None = None, now: dt.datetime | None = None,
 ) -> Relationship:
     """The customer's 12-month revenue and orders per currency (never added across
-    currencies) and their other cases of the last 12 months. Three queries."""
+    currencies) and their other cases of the last 12 months. Two queries."""
     since = (now or timezone.now()) - YEAR
     rows = list(
         Order.objects.filter(customer=customer)
@@ -217,9 +218,14 @@ def customer_relationship(
     cases = Case.objects.filter(customer=customer, opened_at__gte=since)
     if exclude is not None:
         cases = cases.exclude(pk=exclude.pk)
-    counts = cases.aggregate(
-        total=Count("pk"),
-        troubled=Count("pk", filter=Q(outcome__in=[Case.Outcome.AT_RISK, Case.Outcome.LOST])),
+    # The newest few, each carrying the counts of them all (window aggregates run before
+    # the LIMIT): one query.
+    previous = list(
+        cases.annotate(
+            total=Window(Count("pk")),
+            troubled=Window(Count("pk", filter=Q(
+                outcome__in=[Case.Outcome.AT_RISK, Case.Outcome.LOST]))),
+        ).order_by("-opened_at", "-pk")[:PREVIOUS_CASES_SHOWN]
     )
     return Relationship(
         customer=customer,
@@ -230,9 +236,9 @@ def customer_relationship(
         ],
         orders_12_months=sum(row["recent_orders"] for row in rows),
         first_order_at=min((row["first"] for row in rows), default=None),
-        previous_cases=list(cases.order_by("-opened_at", "-pk")[:PREVIOUS_CASES_SHOWN]),
-        previous_cases_12_months=counts["total"],
-        lost_or_at_risk_12_months=counts["troubled"],
+        previous_cases=previous,
+        previous_cases_12_months=previous[0].total if previous else 0,
+        lost_or_at_risk_12_months=previous[0].troubled if previous else 0,
     )
 
 
@@ -310,12 +316,12 @@ def _amount(amount: object, currency: object) -> str:
 
 def _when(value: object) -> str:
     try:
-        moment = dt.datetime.fromisoformat(str(value))
+        when = dt.datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    if timezone.is_naive(moment):  # SQLite's JSON keeps UTC times without an offset
-        moment = moment.replace(tzinfo=dt.UTC)
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    if timezone.is_naive(when):  # SQLite's JSON keeps UTC times without an offset
+        when = when.replace(tzinfo=dt.UTC)
+    return local_format(when)
 
 
 def _orders(refs: object) -> str:
@@ -411,11 +417,36 @@ def _signal_facts(data: dict) -> list[Fact]:
     return facts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimelineEntry:
+    """One event as the timeline shows it, written out: the template only places it."""
+
     event: CaseEvent
     facts: list[Fact]
+    kind_label: str
+    actor_name: str  # the person, rule or customer; "" when the event names nobody
+    actor_kind_label: str
+    when: Moment  # "3 hours ago", the full date in its tooltip
 
 
 def timeline_entries(events: Iterable[CaseEvent]) -> list[TimelineEntry]:
-    return [TimelineEntry(event, event_facts(event)) for event in events]
+    now = timezone.now()
+    return [
+        TimelineEntry(
+            event=event,
+            facts=event_facts(event),
+            kind_label=choice_label(CaseEvent.Kind, event.kind),
+            actor_name=_actor_name(event),
+            actor_kind_label=choice_label(CaseEvent.ActorKind, event.actor_kind),
+            when=moment(event.created_at, now=now),
+        )
+        for event in events
+    ]
+
+
+def _actor_name(event: CaseEvent) -> str:
+    if event.actor_label:
+        return event.actor_label
+    if event.actor_id is not None and event.actor is not None:
+        return event.actor.get_full_name() or event.actor.get_username()
+    return _("The desk") if event.actor_kind == CaseEvent.ActorKind.SYSTEM else ""

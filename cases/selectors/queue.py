@@ -14,7 +14,17 @@ from dataclasses import dataclass, field, replace
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import BooleanField, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +46,9 @@ QUEUE_SORTS: dict[str, tuple] = {
 DEFAULT_SORT = "priority"
 DONE_STATUSES = tuple(s for s in Case.Status.values if s not in Case.OPEN_STATUSES)
 COUNT_CAP = 1000
+# The owner the counts give a case that neither the reader nor the chosen owner owns (no
+# user has this primary key).
+OTHER_OWNER = -1
 SEARCH_ID_LIMIT = 20_000
 QUEUE_FIELDS = (
     "title", "kind", "origin", "status", "priority", "due_at", "opened_at", "owner_id",
@@ -283,13 +296,19 @@ def _capped_count(cases: QuerySet[Case]) -> tuple[int, bool]:
     return (COUNT_CAP, True) if count > COUNT_CAP else (count, False)
 
 
-def _groups(cases: QuerySet[Case], now: dt.datetime) -> list[CaseFacts]:
-    """The cases grouped by what the counts tell apart: status, priority, owner and
-    whether they are past due. One GROUP BY, added up per option in Python: an aggregate
-    with a FILTER per option tested twenty conditions on every case."""
-    rows = (cases.order_by().annotate(late=_late(now))
-            .values("status", "priority", "owner_id", "late").annotate(n=Count("pk"))
-            .values_list("status", "priority", "owner_id", "late", "n"))
+def _groups(cases: QuerySet[Case], now: dt.datetime, owners: tuple[int, ...]) -> list[CaseFacts]:
+    """The cases grouped by what the counts tell apart: status, priority, whether they
+    are past due, and their owner as far as the counts care: nobody, one of ``owners``
+    (the reader, the owner chosen in the filter), or someone else (``OTHER_OWNER``). One
+    GROUP BY of at most a hundred groups, added up per option in Python: an aggregate with
+    a FILTER per option tested twenty conditions on every case, and grouping by every
+    owner made hundreds of groups to read."""
+    owner = SqlCase(When(owner_id=None, then=Value(None)),
+                    When(owner_id__in=owners, then=F("owner_id")),
+                    default=Value(OTHER_OWNER), output_field=IntegerField())
+    rows = (cases.order_by().annotate(late=_late(now), owner_group=owner)
+            .values("status", "priority", "owner_group", "late").annotate(n=Count("pk"))
+            .values_list("status", "priority", "owner_group", "late", "n"))
     return [CaseFacts(status, priority, owner_id, late, count=n)
             for status, priority, owner_id, late, n in rows]
 
@@ -372,20 +391,21 @@ def queue_counts(
     say "1,000+"; only when a done status or "all" is the chosen view are the other counts
     taken over the done cases too, exactly. A search counts every status exactly."""
     now = now or timezone.now()
+    owners = (user.pk, *([int(filters.owner)] if filters.owner.isdigit() else []))
     if filters.search:
         # A search narrows the desk to a few hundred cases: count them all, exactly.
         found = (_grouped(filters.found) if filters.found is not None
-                 else _groups(_narrowed(filters), now))
+                 else _groups(_narrowed(filters), now, owners))
         row = _tally(found, filters, user, statuses=tuple(Case.Status.values))
         done = {s: (row[f"status_{s}"], False) for s in DONE_STATUSES}
     else:
         narrowed = _narrowed(filters)
-        open_groups = _groups(narrowed.filter(status__in=Case.OPEN_STATUSES), now)
+        open_groups = _groups(narrowed.filter(status__in=Case.OPEN_STATUSES), now, owners)
         row = _tally(open_groups, filters, user, statuses=Case.OPEN_STATUSES)
         if not (filters.status == "" or filters.status in Case.OPEN_STATUSES):
             # A done status or "all" chosen: its priority, owner and overdue options count
             # the done cases too.
-            chosen = _groups(narrowed.filter(_status_q(filters.status)), now)
+            chosen = _groups(narrowed.filter(_status_q(filters.status)), now, owners)
             whole = _tally(chosen, filters, user, statuses=Case.OPEN_STATUSES)
             row.update({key: value for key, value in whole.items()
                         if not key.startswith("status_")})

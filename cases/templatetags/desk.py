@@ -1,9 +1,14 @@
 """Template filters of the desk."""
 
+from datetime import datetime
+
 from django import template
 from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+
+from cases import display
+from cases.display import Moment
 
 register = template.Library()
 
@@ -14,6 +19,13 @@ def person(user) -> str:
     if user is None:
         return "—"
     return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def moment(value: datetime) -> Moment:
+    """``<time>`` around ``value`` in the desk's zone and the reader's language, with the
+    date, time and zone in its tooltip."""
+    return display.moment(value)
 
 
 @register.filter

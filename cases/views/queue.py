@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -20,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from cases import selectors, services
 from cases.auth import staff_required
+from cases.display import Moment, choice_label, moment
 from cases.forms import QueueBulkForm, QueueFilterForm, staff_name
 from cases.models import Case, Customer, Priority
 from cases.views.partials import wants_fragment
@@ -34,6 +34,7 @@ class QueueRow:
     query)."""
 
     case: Case
+    tick_label: str  # "Tick case #42", for screen readers
     priority_label: str
     kind_label: str
     origin_label: str
@@ -41,67 +42,32 @@ class QueueRow:
     customer_meta: str
     owner_label: str  # "" when nobody owns the case
     mine: bool
-    due: dict | None  # iso, title, text
-    opened: dict
-
-
-def _when(moment, *, relative: bool, now) -> dict:
-    local = timezone.localtime(moment)
-    return {
-        "iso": local.isoformat(),
-        "title": date_format(local, "DATETIME_FORMAT"),
-        "text": relative_time(moment, now) if relative else date_format(local, "DATE_FORMAT"),
-    }
-
-
-def relative_time(moment, now) -> str:
-    """"3 hours ago", "in 2 days": the largest whole unit, one translated phrase (the
-    humanize filter's two-unit phrases cost a dozen translation lookups each, and a queue
-    page shows fifty of them)."""
-    seconds = (moment - now).total_seconds()
-    minutes = int(abs(seconds) // 60)
-    if minutes < 1:
-        return _("now")
-    hours, days = minutes // 60, minutes // (60 * 24)
-    if seconds > 0:
-        if days:
-            return ngettext("in %(count)d day", "in %(count)d days", days) % {"count": days}
-        if hours:
-            return ngettext("in %(count)d hour", "in %(count)d hours", hours) % {
-                "count": hours}
-        return ngettext("in %(count)d minute", "in %(count)d minutes", minutes) % {
-            "count": minutes}
-    if days:
-        return ngettext("%(count)d day ago", "%(count)d days ago", days) % {"count": days}
-    if hours:
-        return ngettext("%(count)d hour ago", "%(count)d hours ago", hours) % {"count": hours}
-    return ngettext("%(count)d minute ago", "%(count)d minutes ago", minutes) % {
-        "count": minutes}
+    due: Moment | None
+    opened: Moment
 
 
 def queue_rows(cases, user) -> list[QueueRow]:
-    priorities, kinds = dict(Priority.choices), dict(Case.Kind.choices)
-    origins, statuses = dict(Case.Origin.choices), dict(Case.Status.choices)
-    tiers = dict(Customer.ValueTier.choices)
     now = timezone.now()
+    tick = _("Tick case #%(number)s")
     rows = []
     for case in cases:
         customer = case.customer
         meta = customer.segment or "—"
         if customer.value_tier != Customer.ValueTier.STANDARD:
-            meta = f"{meta} · {tiers.get(customer.value_tier, customer.value_tier)}"
+            meta = f"{meta} · {choice_label(Customer.ValueTier, customer.value_tier)}"
         rows.append(QueueRow(
             case=case,
-            priority_label=str(priorities.get(case.priority, case.priority)),
-            kind_label=str(kinds.get(case.kind, case.kind)),
-            origin_label=str(origins.get(case.origin, case.origin)),
-            status_label=str(statuses.get(case.status, case.status)),
+            tick_label=tick % {"number": case.pk},
+            priority_label=choice_label(Priority, case.priority),
+            kind_label=choice_label(Case.Kind, case.kind),
+            origin_label=choice_label(Case.Origin, case.origin),
+            status_label=choice_label(Case.Status, case.status),
             customer_meta=meta,
             owner_label=staff_name(case.owner) if case.owner else "",
             mine=case.owner_id == user.pk,
-            due=(_when(case.due_at, relative=case.due_state != "done", now=now)
-                 if case.due_at else None),
-            opened=_when(case.opened_at, relative=True, now=now),
+            due=(moment(case.due_at, now=None if case.due_state == "done" else now,
+                        text_format="DATE_FORMAT") if case.due_at else None),
+            opened=moment(case.opened_at, now=now),
         ))
     return rows
 

@@ -567,7 +567,7 @@ def test_the_queue_query_count_does_not_grow_with_rows(
     (-timedelta(days=40), "40 days ago"),
 ])
 def test_due_and_opened_times_read_as_the_largest_whole_unit(offset, text):
-    from cases.views.queue import relative_time
+    from cases.display import relative_time
 
     now = timezone.now()
     assert relative_time(now + offset, now) == text
