@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import MANAGERS
 
-WARMUP_RUNS = 3
+WARMUP_RUNS = 10
 MANAGER_USERNAME = "bench-manager"
 
 T = TypeVar("T")
