@@ -613,7 +613,7 @@ def test_the_dashboard_reads_a_constant_number_of_queries(manager_client):
     services.backfill_maturity(months=6)  # beat's refresh, and a history to show
 
     assert dashboard_queries(manager_client) == few
-    assert few == 4  # session, user, groups, the snapshots
+    assert few == 3  # session, user with their groups, the snapshots
 
 
 # --- snapshots -------------------------------------------------------------------------------

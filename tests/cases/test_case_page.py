@@ -614,7 +614,7 @@ def test_the_page_query_count_is_flat(
     large.orders.add(*OrderFactory.create_batch(4, customer=large.customer))
     assert large.events.count() > 3 * small.events.count()
 
-    expected = {"case": 14, "case-brief": 12}[name]
+    expected = {"case": 13, "case-brief": 11}[name]
     with django_assert_num_queries(expected):
         manager_client.get(url(name, small))
     with django_assert_num_queries(expected):

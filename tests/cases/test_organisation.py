@@ -594,12 +594,12 @@ def build_organisation(size: int) -> Team:
 @pytest.mark.parametrize(
     ("url_of", "queries"),
     [
-        # session, user, groups; departments, teams, their leads, staff figures, staff without team
-        (lambda team: OVERVIEW, 8),
-        # session, user, groups; team, its leads, its members, the staff to choose from
-        (lambda team: reverse("cases:organisation-team", args=[team.pk]), 7),
-        # session, user, groups; staff figures, staff, their groups, their teams
-        (lambda team: STAFF, 7),
+        # session, user+groups; departments, teams, their leads, staff figures, staff without team
+        (lambda team: OVERVIEW, 7),
+        # session, user+groups; team, its leads, its members, the staff to choose from
+        (lambda team: reverse("cases:organisation-team", args=[team.pk]), 6),
+        # session, user+groups; staff figures, staff, their groups, their teams
+        (lambda team: STAFF, 6),
     ],
     ids=["overview", "team", "staff"],
 )

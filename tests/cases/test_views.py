@@ -237,8 +237,8 @@ def test_the_customer_list_query_count_does_not_grow_with_rows(
 ):
     CustomerFactory.create_batch(size)
 
-    # session, user, groups, count, page
-    with django_assert_num_queries(5):
+    # session, user+groups, count, page
+    with django_assert_num_queries(4):
         response = advocate_client.get(reverse("cases:customers"))
     assert response.status_code == 200
 
@@ -382,10 +382,10 @@ def test_the_customer_page_query_count_does_not_grow_with_orders(
         services.log_contact(customer=customer, order=order, channel="email",
                              occurred_at=order.ordered_at, summary="Where is it?")
 
-    # session, user, groups, customer, order count, order page, events, revenue,
+    # session, user+groups, customer, order count, order page, events, revenue,
     # cases panel (list, totals), contacts panel, feedback panel (totals, items),
     # NPS panel (answers, advocate profile)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = advocate_client.get(customer.get_absolute_url())
     assert response.status_code == 200
 

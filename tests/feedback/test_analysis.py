@@ -114,7 +114,7 @@ def test_the_analysis_reads_a_few_queries_whatever_the_volume(advocate_client,
     said(google, "communication", days_ago=1)
     url = reverse("feedback:analysis")
     # session, user, groups; sources, themes, the count's mark, items, themes; the filters
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         advocate_client.get(url, {"theme": "delivery-speed"})
 
 

@@ -131,7 +131,7 @@ def test_the_needs_list_reads_the_departments_once(manager_client, selected,
     services.refresh_needs(now=NOW)
     Need.objects.filter(theme__slug="price-value").update(department=logistics)
 
-    with django_assert_num_queries(5):  # session, user, groups, needs, departments
+    with django_assert_num_queries(4):  # session, user with groups, needs, departments
         page = manager_client.get(reverse("feedback:needs")).content.decode()
 
     assert page.count(f'<option value="{logistics.pk}" selected>Logistics</option>') == 1

@@ -488,9 +488,9 @@ def test_the_advocates_page_query_count_does_not_grow_with_advocates(
     advocate_client, django_assert_num_queries, count
 ):
     _advocates_with_history(count)
-    # session, user, groups, advocates (count, page), candidates (count, page), gap counts,
+    # session, user+groups, advocates (count, page), candidates (count, page), gap counts,
     # practices used
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = advocate_client.get(reverse("nps:advocates"))
     assert response.status_code == 200
 
@@ -505,13 +505,13 @@ def test_the_profile_and_follow_up_pages_query_counts_are_fixed(
         care(profile, practice="presence")
         CaseFactory(customer=profile.customer)
         answer(CustomerFactory(), 7, comment="meh", follow_up=True)
-    # session, user, groups, profile, answers, reviews, orders, cases, care actions,
+    # session, user+groups, profile, answers, reviews, orders, cases, care actions,
     # open cases for the form (asked, listed)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         assert advocate_client.get(
             reverse("nps:advocate", args=[profile.pk])).status_code == 200
-    # session, user, groups, count, page, recently done
-    with django_assert_num_queries(6):
+    # session, user+groups, count, page, recently done
+    with django_assert_num_queries(5):
         assert advocate_client.get(reverse("nps:follow-ups")).status_code == 200
 
 

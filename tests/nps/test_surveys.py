@@ -224,7 +224,7 @@ def test_the_surveys_list_takes_the_same_queries_for_more_surveys(
 ):
     fill(make_survey(), sent=2, answered=1)
     advocate_client.get(reverse("nps:surveys"))
-    with django_assert_num_queries(4) as first:  # session, user, groups, surveys
+    with django_assert_num_queries(3) as first:  # session, user with groups, surveys
         advocate_client.get(reverse("nps:surveys"))
     for _ in range(4):
         fill(make_survey(), sent=2, answered=2, suppressed=1)
@@ -270,7 +270,7 @@ def test_the_invitations_page_is_paginated_with_a_flat_query_count_and_htmx_frag
         invite(survey, answered=9, order=OrderFactory())
     url = reverse("nps:survey-invitations", args=[survey.slug])
     advocate_client.get(url)
-    with django_assert_num_queries(6) as few:  # session, user, groups, survey, count, page
+    with django_assert_num_queries(5) as few:  # session, user with groups, survey, count, page
         advocate_client.get(url)
     for number in range(30):
         invite(survey, answered=number % 11, order=OrderFactory())
