@@ -71,13 +71,3 @@ def test_gunicorn_serves_the_desk_with_production_settings(tmp_path: Path):
         server.wait(timeout=15)
         log.close()
 
-
-def test_the_web_process_sets_its_garbage_collector_for_serving():
-    """Loading ``advocacy.wsgi`` (what gunicorn does) raises the young generation's
-    threshold (advocacy.memory)."""
-    from advocacy.memory import MIDDLE, OLD, YOUNG
-
-    probe = "import gc, advocacy.wsgi; print(*gc.get_threshold())"
-    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=child_environment(),
-                         capture_output=True, text=True, check=True).stdout.split()
-    assert out == [str(YOUNG), str(MIDDLE), str(OLD)]

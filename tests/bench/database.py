@@ -61,7 +61,6 @@ def set_up_django(url: str) -> None:
     storage), then ``DEBUG`` is switched off before any request or template engine exists,
     so timings carry no debug cursor, query log or template debug information; query counts
     come from ``CaptureQueriesContext``, which forces the debug cursor for its own block.
-    The garbage collector is then set as a web process sets it (``advocacy.memory``).
     """
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "1"
@@ -77,7 +76,3 @@ def set_up_django(url: str) -> None:
     # With DEBUG off WhiteNoise indexes STATIC_ROOT, which only `collectstatic` creates.
     warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     call_command("migrate", interactive=False, verbosity=0)
-
-    from advocacy.memory import tune_for_serving
-
-    tune_for_serving()  # as advocacy/wsgi.py does once the application is loaded
