@@ -158,6 +158,11 @@ def moment(value: dt.datetime, *, now: dt.datetime | None = None,
     )
 
 
+def staff_name(user) -> str:
+    """A staff member as pages, emails and the timeline name them."""
+    return user.get_full_name() or user.get_username()
+
+
 @lru_cache(maxsize=256)
 def _labels(choices: type[Choices], language: str | None) -> dict:
     return {value: str(label) for value, label in choices.choices}

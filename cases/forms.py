@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from cases import selectors, services
+from cases.display import staff_name
 from cases.models import (
     Case,
     Contact,
@@ -488,10 +489,6 @@ def flat_selects(form: forms.Form) -> None:
     for field in form.fields.values():
         if type(field.widget) is forms.Select:
             field.widget = FlatSelect(attrs=field.widget.attrs, choices=field.widget.choices)
-
-
-def staff_name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def with_count(label: str, count: int, more: bool = False) -> str:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from cases import selectors as desk
+from cases.display import staff_name
 from cases.models import Department
 from feedback.formats import FORMATS
 from feedback.models import Need, Source, Theme
@@ -32,8 +33,7 @@ class SourceForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = desk.assignable_staff()
-        self.fields["owner"].label_from_instance = lambda user: (
-            user.get_full_name() or user.get_username())
+        self.fields["owner"].label_from_instance = staff_name
         self.fields["department"].queryset = Department.objects.order_by("name")
         self.fields["default_format"] = forms.ChoiceField(
             label=_("File format"), required=False,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from cases.display import Moment, choice_label, local_format, moment
+from cases.display import Moment, choice_label, local_format, moment, staff_name
 from cases.models import (
     ADVOCATES,
     MANAGERS,
@@ -300,13 +300,6 @@ class Fact:
     value: str
 
 
-def _choice(choices: type, value: object) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return str(value)
-
-
 def _amount(amount: object, currency: object) -> str:
     try:
         return f"{number_format(Decimal(str(amount)), 2, force_grouping=True)} {currency}"
@@ -336,41 +329,42 @@ def event_facts(event: CaseEvent) -> list[Fact]:
         status = kind == CaseEvent.Kind.STATUS
         choices = Case.Status if status else Priority
         facts.append(Fact(_("Status") if status else _("Priority"),
-                          f"{_choice(choices, data.get('from'))} → "
-                          f"{_choice(choices, data.get('to'))}"))
+                          f"{choice_label(choices, data.get('from'))} → "
+                          f"{choice_label(choices, data.get('to'))}"))
         if kind == CaseEvent.Kind.PRIORITY:
             facts.append(Fact(_("By"), _("the desk's computation") if data.get("computed")
                               else _("hand, with a reason")))
     elif kind == CaseEvent.Kind.OPENED:
-        facts.append(Fact(_("Origin"), _choice(Case.Origin, data.get("origin"))))
-        facts.append(Fact(_("Kind"), _choice(Case.Kind, data.get("kind"))))
+        facts.append(Fact(_("Origin"), choice_label(Case.Origin, data.get("origin"))))
+        facts.append(Fact(_("Kind"), choice_label(Case.Kind, data.get("kind"))))
     elif kind == CaseEvent.Kind.ASSIGNED:
         facts.append(Fact(_("Owner"), data.get("owner_name") or data.get("owner")
                           or _("nobody")))
     elif kind == CaseEvent.Kind.IMPACT:
-        facts.append(Fact(_("Severity"), _choice(Impact.Severity, data.get("severity"))))
+        facts.append(Fact(_("Severity"), choice_label(Impact.Severity, data.get("severity"))))
         facts.append(Fact(_("Money lost"), _amount(data.get("money_lost"), data.get("currency"))))
         facts.append(Fact(_("Days of disruption"), str(data.get("disruption_days"))))
     elif kind in (CaseEvent.Kind.REMEDY_PROPOSED, CaseEvent.Kind.REMEDY_DECIDED):
-        facts.append(Fact(_("Remedy"), _choice(Remedy.Kind, data.get("kind"))))
+        facts.append(Fact(_("Remedy"), choice_label(Remedy.Kind, data.get("kind"))))
         if "cost" in data:
             facts.append(Fact(_("Cost"), _amount(data["cost"], data.get("currency"))))
         if "needs_manager" in data:
             facts.append(Fact(_("Decision"), _("a manager decides") if data["needs_manager"]
                               else _("within the advocate's authority")))
         if "decision" in data:
-            facts.append(Fact(_("Decision"), _choice(Remedy.Decision, data["decision"])))
+            facts.append(Fact(_("Decision"), choice_label(Remedy.Decision, data["decision"])))
     elif kind == CaseEvent.Kind.CONTACT:
-        facts.append(Fact(_("Channel"), _choice(Contact.Channel, data.get("channel"))))
+        facts.append(Fact(_("Channel"), choice_label(Contact.Channel, data.get("channel"))))
         if data.get("occurred_at"):
             facts.append(Fact(_("When"), _when(data["occurred_at"])))
     elif kind == CaseEvent.Kind.RESOLVED:
-        facts.append(Fact(_("Outcome"), _choice(Case.Outcome, data.get("outcome"))))
+        facts.append(Fact(_("Outcome"), choice_label(Case.Outcome, data.get("outcome"))))
         if data.get("hours_to_resolution") is not None:
             facts.append(Fact(_("Time to resolve"),
                               _("%(hours)s hours") % {"hours": data["hours_to_resolution"]}))
     elif kind == CaseEvent.Kind.REOPENED and data.get("previous_outcome"):
-        facts.append(Fact(_("Previous outcome"), _choice(Case.Outcome, data["previous_outcome"])))
+        facts.append(Fact(_("Previous outcome"),
+                          choice_label(Case.Outcome, data["previous_outcome"])))
     elif kind == CaseEvent.Kind.SIGNAL:
         facts.extend(_signal_facts(data))
     elif kind == CaseEvent.Kind.EMAIL:
@@ -408,12 +402,12 @@ def _signal_facts(data: dict) -> list[Fact]:
     if isinstance(event, dict) and event.get("code"):
         note = f" ({event['note']})" if event.get("note") else ""
         facts.append(Fact(_("Carrier reported"),
-                          _choice(ShipmentEvent.Code, event["code"]) + note))
+                          choice_label(ShipmentEvent.Code, event["code"]) + note))
     if seen.get("problem_orders"):
         facts.append(Fact(_("Problem orders"), _("%(count)s in %(days)s days") % {
             "count": seen["problem_orders"], "days": seen.get("window_days", "")}))
     if data.get("severity"):
-        facts.append(Fact(_("Severity"), _choice(Impact.Severity, data["severity"])))
+        facts.append(Fact(_("Severity"), choice_label(Impact.Severity, data["severity"])))
     return facts
 
 
@@ -448,5 +442,5 @@ def _actor_name(event: CaseEvent) -> str:
     if event.actor_label:
         return event.actor_label
     if event.actor_id is not None and event.actor is not None:
-        return event.actor.get_full_name() or event.actor.get_username()
+        return staff_name(event.actor)
     return _("The desk") if event.actor_kind == CaseEvent.ActorKind.SYSTEM else ""

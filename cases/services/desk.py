@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.auth import is_manager
+from cases.display import staff_name
 from cases.models import (
     Case,
     CaseEvent,
@@ -65,9 +66,7 @@ def register_priority_factor(factor: Callable[[Case], int]) -> Callable[[Case], 
 
 
 def _actor_label(actor: AbstractBaseUser | None) -> str:
-    if actor is None:
-        return ""
-    return actor.get_full_name() or actor.get_username()
+    return "" if actor is None else staff_name(actor)
 
 
 def _event(

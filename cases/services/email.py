@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import tasks
+from cases.display import staff_name
 from cases.models import Case, CaseEvent, OutboundEmail, Remedy, Team
 from cases.services.desk import _event, _locked, record_first_response
 from cases.services.pending import register_pending_work, requeue_waiting
@@ -77,7 +78,7 @@ def draft_customer_email(
         "case_number": case.pk,
         "order_refs": ", ".join(case.orders.values_list("external_ref", flat=True)),
         "remedies": [remedy.summary for remedy in remedies],
-        "advocate_name": (sender.get_full_name() or sender.get_username()) if sender else "",
+        "advocate_name": staff_name(sender) if sender else "",
         "team_name": team.name if team else "",
         **(extra or {}),
     }

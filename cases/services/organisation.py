@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from cases.display import staff_name
 from cases.models import (
     ADVOCATES,
     MANAGERS,
@@ -168,7 +169,7 @@ def add_team_member(
         raise ValidationError(
             {
                 "user": _("%(user)s is in “%(team)s” already.")
-                % {"user": user.get_full_name() or user.get_username(), "team": team.name}
+                % {"user": staff_name(user), "team": team.name}
             }
         )
     membership = TeamMembership(team=team, user=user, role=role)

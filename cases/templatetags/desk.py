@@ -18,7 +18,7 @@ def person(user) -> str:
     """A staff member's name for the page; "—" when the user is gone (SET_NULL)."""
     if user is None:
         return "—"
-    return user.get_full_name() or user.get_username()
+    return display.staff_name(user)
 
 
 @register.filter

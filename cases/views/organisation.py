@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from cases.auth import manager_required
+from cases.display import staff_name
 from cases.forms_organisation import (
     AddMemberForm,
     DepartmentForm,
@@ -213,7 +214,7 @@ def team_page(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("%(user)s joins “%(team)s”.")
-                % {"user": _person(membership.user), "team": team.name},
+                % {"user": staff_name(membership.user), "team": team.name},
             )
             return redirect("cases:organisation-team", pk=team.pk)
     return render(
@@ -237,7 +238,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         membership = services.set_member_role(membership=membership, **form.cleaned_data)
         message = _("%(user)s is now %(role)s of “%(team)s”.") % {
-            "user": _person(membership.user),
+            "user": staff_name(membership.user),
             "role": membership.get_role_display().lower(),
             "team": membership.team.name,
         }
@@ -261,7 +262,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         _("%(user)s has left “%(team)s”.")
-        % {"user": _person(membership.user), "team": membership.team.name},
+        % {"user": staff_name(membership.user), "team": membership.team.name},
     )
     return redirect("cases:organisation-team", pk=membership.team_id)
 
@@ -335,16 +336,12 @@ def staff_edit_page(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             form.add_service_errors(error)
         else:
-            messages.success(request, _("%(user)s is saved.") % {"user": _person(user)})
+            messages.success(request, _("%(user)s is saved.") % {"user": staff_name(user)})
             return redirect("cases:organisation-staff")
     return _form_page(
         request,
         form,
-        title=_("Access of %(user)s") % {"user": _person(user)},
+        title=_("Access of %(user)s") % {"user": staff_name(user)},
         submit=_("Save access"),
         cancel="cases:organisation-staff",
     )
-
-
-def _person(user) -> str:
-    return user.get_full_name() or user.get_username()

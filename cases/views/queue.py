@@ -19,8 +19,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from cases import selectors, services
 from cases.auth import staff_required
-from cases.display import Moment, choice_label, moment
-from cases.forms import QueueBulkForm, QueueFilterForm, staff_name
+from cases.display import Moment, choice_label, moment, staff_name
+from cases.forms import QueueBulkForm, QueueFilterForm
 from cases.models import Case, Customer, Priority
 from cases.views.partials import wants_fragment
 
